@@ -1,0 +1,398 @@
+"""Program definitions: the YAML schema (version 1) as frozen pydantic models.
+
+The schema is documented in docs/program-schema.md. Its loader is `grants.domain.definition_loader`;
+`parse_program` and `load_program_file` below delegate to it, importing it when called because it
+imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from annotated_types import Ge
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from grants.domain.application_data import Acquisition, OrgType
+from grants.domain.conditions import Condition, FieldId, Scalar
+from grants.domain.findings import Finding, LocalizedText, Severity
+
+JST = ZoneInfo("Asia/Tokyo")
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$")]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+Yen = Annotated[int, Strict(), Ge(0)]
+Count = Annotated[int, Strict(), Ge(1)]
+StrictInt = Annotated[int, Strict()]
+StrictBool = Annotated[bool, Strict()]
+StrictStr = Annotated[str, Strict()]
+
+
+def _ratio(value: object) -> Fraction:
+    """Parse a share written as "n/d" (never a float, so 1/3 stays exact)."""
+    num, sep, den = value.partition("/") if isinstance(value, str) else ("", "", "")
+    if not (sep and num.strip().isdigit() and den.strip().isdigit() and int(den) > 0):
+        raise PydanticCustomError("ratio", 'expected a share written as a fraction like "1/2"')
+    ratio = Fraction(int(num), int(den))
+    if not 0 < ratio <= 1:
+        raise PydanticCustomError("ratio", "a share must be more than 0 and at most 1")
+    return ratio
+
+
+def _jst(value: object) -> datetime:
+    """Parse "YYYY-MM-DD HH:MM" as Japan time (Asia/Tokyo)."""
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%d %H:%M").replace(tzinfo=JST)
+    except ValueError:
+        raise PydanticCustomError(
+            "jst_datetime", 'expected Japan time written as "YYYY-MM-DD HH:MM"'
+        ) from None
+
+
+Ratio = Annotated[Fraction, PlainValidator(_ratio)]
+JstDatetime = Annotated[datetime, PlainValidator(_jst)]
+Text = LocalizedText  # validated as {ja, en}, both non-empty (str_min_length), no other keys
+
+
+class _Model(BaseModel):
+    """Base of every schema model: immutable, unknown keys are errors, no empty strings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_min_length=1)
+
+
+class Choice(_Model):
+    value: StrictStr
+    label: Text
+
+
+class _FieldBase(_Model):
+    id: FieldId
+    label: Text
+    help: Text | None = None
+    required: StrictBool = False
+    show_when: Condition | None = None
+
+
+class TextField(_FieldBase):
+    kind: Literal["text", "long_text"]
+    max_length: Count
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_max_length(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "max_length" not in data:
+            return {**data, "max_length": 4000 if data.get("kind") == "long_text" else 200}
+        return data
+
+
+class NumberField(_FieldBase):
+    kind: Literal["number", "yen"]
+    min: StrictInt | None = None
+    max: StrictInt | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NumberField:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.kind == "yen" and self.min is not None and self.min < 0:
+            raise ValueError("a yen field cannot have a negative min")
+        return self
+
+
+class DateField(_FieldBase):
+    kind: Literal["date"]
+
+
+class ChoiceField(_FieldBase):
+    kind: Literal["choice", "multi_choice"]
+    choices: tuple[Choice, ...] | None = Field(None, min_length=1)
+    choices_from: Literal["tracks", "fields_of_use"] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChoiceField:
+        if (self.choices is None) == (self.choices_from is None):
+            raise ValueError("give exactly one of `choices` or `choices_from`")
+        return self
+
+
+class YesNoField(_FieldBase):
+    kind: Literal["yes_no"]
+
+
+class FileField(_FieldBase):
+    kind: Literal["file"]
+    accept: tuple[Literal["pdf", "image", "office"], ...] = Field(
+        ("pdf", "image", "office"), min_length=1
+    )
+
+
+class PartnersField(_FieldBase):
+    kind: Literal["partners"]
+
+
+class BudgetLinesField(_FieldBase):
+    kind: Literal["budget_lines"]
+
+
+FormField = Annotated[
+    TextField
+    | NumberField
+    | DateField
+    | ChoiceField
+    | YesNoField
+    | FileField
+    | PartnersField
+    | BudgetLinesField,
+    Discriminator("kind"),
+]
+FIELD_KINDS = ("text", "long_text", "number", "yen", "date", "choice", "multi_choice", "yes_no",
+               "file", "partners", "budget_lines")  # fmt: skip
+
+
+class Step(_Model):
+    id: Key
+    title: Text
+    help: Text | None = None
+    fields: tuple[FormField, ...] = Field(min_length=1)
+
+
+class _RuleBase(_Model):
+    id: RuleId  # defaults to "<kind>-<index>" (filled in by Program before validation)
+    severity: Severity = Severity.ERROR
+    when: Condition | None = None
+    message: Text | None = None
+
+    def finding(self, generated: LocalizedText, field: str | None) -> Finding:
+        """Build this rule's finding: the `message` override wins over the generated text."""
+        kind = getattr(self, "kind", "")
+        return Finding(self.id, kind, self.severity, self.message or generated, field)
+
+
+class MinLocalGovernmentsRule(_RuleBase):
+    kind: Literal["min_local_governments"]
+    min: Count
+
+
+class RequiredAttachmentRule(_RuleBase):
+    kind: Literal["required_attachment"]
+    field: FieldId
+
+
+class RequiredAnswerRule(_RuleBase):
+    kind: Literal["required_answer"]
+    field: FieldId
+    equals: Scalar
+
+
+class CapCase(_Model):
+    """One case of an amount cap: a fixed amount, or an amount per unit (e.g. per school)."""
+
+    when: Condition | None = None
+    amount_yen: Yen | None = None
+    per_unit_yen: Yen | None = None
+    unit_field: FieldId | None = None
+    unit_label: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> CapCase:
+        if (self.amount_yen is None) == (self.per_unit_yen is None):
+            raise ValueError("give exactly one of `amount_yen` or `per_unit_yen`")
+        per_unit = (self.unit_field, self.unit_label)
+        if self.per_unit_yen is not None and None in per_unit:
+            raise ValueError("`per_unit_yen` needs `unit_field` and `unit_label`")
+        if self.amount_yen is not None and per_unit != (None, None):
+            raise ValueError("`unit_field` and `unit_label` go with `per_unit_yen` only")
+        return self
+
+
+class AmountCapRule(_RuleBase):
+    kind: Literal["amount_cap"]
+    cases: tuple[CapCase, ...] = Field(min_length=1)
+
+
+class CategoryShareRule(_RuleBase):
+    kind: Literal["category_share"]
+    categories: tuple[Key, ...] = Field(min_length=1)
+    acquisition_types: tuple[Acquisition, ...] | None = Field(None, min_length=1)
+    max_share: Ratio
+    strict: StrictBool = False
+
+
+class ForbiddenAcquisitionRule(_RuleBase):
+    kind: Literal["forbidden_acquisition"]
+    categories: tuple[Key, ...] = Field(min_length=1)
+    acquisition_types: tuple[Acquisition, ...] = Field(min_length=1)
+
+
+Rule = Annotated[
+    MinLocalGovernmentsRule
+    | RequiredAttachmentRule
+    | RequiredAnswerRule
+    | AmountCapRule
+    | CategoryShareRule
+    | ForbiddenAcquisitionRule,
+    Discriminator("kind"),
+]
+RULE_KINDS = ("min_local_governments", "required_attachment", "required_answer", "amount_cap",
+              "category_share", "forbidden_acquisition")  # fmt: skip
+
+
+class Quota(_Model):
+    track: Key
+    share: Ratio
+
+
+class Call(_Model):
+    opens: JstDatetime
+    closes: JstDatetime
+    budget_yen: Yen | None = None
+    quotas: tuple[Quota, ...] = ()
+
+    @field_validator("closes")
+    @classmethod
+    def _after_opens(cls, closes: datetime, info: ValidationInfo) -> datetime:
+        opens = info.data.get("opens")
+        if opens is not None and closes <= opens:
+            raise ValueError("closes must be after opens")
+        return closes
+
+
+class FieldOfUse(_Model):
+    id: Key
+    title: Text
+
+
+class Track(_Model):
+    id: Key
+    title: Text
+    description: Text
+
+
+class EligibilityQuestion(_Model):
+    id: Key
+    question: Text
+    help: Text | None = None
+    required_answer: StrictBool = True
+    reason: Text
+
+
+class Category(_Model):
+    id: Key
+    title: Text
+    help: Text | None = None
+    equipment: StrictBool = False
+
+
+class Budget(_Model):
+    categories: tuple[Category, ...] = ()
+    award_rounding_yen: Count = 1000
+
+
+class Program(_Model):
+    """A funding program: who may apply, the form, and the rules an application must meet."""
+
+    schema_version: Literal[1] = Field(alias="schema")
+    id: Slug
+    title: Text
+    summary: Text
+    fiscal_year: Annotated[int, Strict(), Ge(1900)]
+    kind: Literal["grant", "contract", "subsidy"]
+    source: Text
+    example_settings: StrictBool = False
+    example_note: Text | None = None
+    call: Call
+    applicant_types: tuple[OrgType, ...] = Field(min_length=1)
+    fields_of_use: tuple[FieldOfUse, ...] = ()
+    tracks: tuple[Track, ...] = ()
+    eligibility_questions: tuple[EligibilityQuestion, ...] = ()
+    budget: Budget = Budget()
+    rubric: Slug | None = None
+    steps: tuple[Step, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_rule_ids(cls, data: Any) -> Any:
+        """Give each rule without an `id` the stable default "<kind>-<index>"."""
+        if not (isinstance(data, dict) and isinstance(data.get("rules"), list)):
+            return data
+        rules = [
+            {**rule, "id": f"{rule.get('kind')}-{index}"}
+            if isinstance(rule, dict) and "id" not in rule
+            else rule
+            for index, rule in enumerate(data["rules"])
+        ]
+        return {**data, "rules": rules}
+
+    @cached_property
+    def _fields_by_id(self) -> dict[str, FormField]:
+        return {field.id: field for field in self.all_fields()}
+
+    def all_fields(self) -> tuple[FormField, ...]:
+        """Return every form field, in form order."""
+        return tuple(field for step in self.steps for field in step.fields)
+
+    def field(self, field_id: str) -> FormField:
+        """Return the field with this id; raise KeyError when there is none."""
+        return self._fields_by_id[field_id]
+
+    @property
+    def partners_field(self) -> PartnersField | None:
+        """Return the program's partners field, if it has one."""
+        return next((f for f in self.all_fields() if isinstance(f, PartnersField)), None)
+
+    @property
+    def budget_field(self) -> BudgetLinesField | None:
+        """Return the program's budget_lines field, if it has one."""
+        return next((f for f in self.all_fields() if isinstance(f, BudgetLinesField)), None)
+
+    def category(self, category_id: str) -> Category:
+        """Return the budget category with this id; raise KeyError when there is none."""
+        for category in self.budget.categories:
+            if category.id == category_id:
+                return category
+        raise KeyError(category_id)
+
+    def choices(self, field: ChoiceField) -> tuple[Choice, ...]:
+        """Return a choice field's options, resolving `choices_from` to tracks or fields of use."""
+        if field.choices is not None:
+            return field.choices
+        source = self.tracks if field.choices_from == "tracks" else self.fields_of_use
+        return tuple(Choice(value=item.id, label=item.title) for item in source)
+
+
+def definition_sha256(text: str) -> str:
+    """Return the SHA-256 (hex) of a definition's UTF-8 bytes: the identity of a stored version."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_program_file(path: str | Path) -> Program:
+    """Load and validate `programs/<id>.yaml`: see `definition_loader.load_program_file`."""
+    from grants.domain.definition_loader import load_program_file as load
+
+    return load(path)
+
+
+def parse_program(text: str, filename: str, *, expected_id: str | None = None) -> Program:
+    """Validate a program definition given as text: see `definition_loader.parse_program`."""
+    from grants.domain.definition_loader import parse_program as parse
+
+    return parse(text, filename, expected_id=expected_id)

@@ -1,0 +1,171 @@
+"""Eligibility and requirements: the pre-check, and every rule of a program as findings.
+
+Each rule kind is one pure function `(rule, program, data) -> list[Finding]`, dispatched from
+the closed table `RULE_CHECKS`; budget rules live in `budget.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+from grants.domain import budget
+from grants.domain.application_data import ORG_TYPE_LABELS, ApplicationData
+from grants.domain.conditions import answer_value, holds, matches, visibility
+from grants.domain.definitions import (
+    ChoiceField,
+    FormField,
+    MinLocalGovernmentsRule,
+    Program,
+    RequiredAnswerRule,
+    RequiredAttachmentRule,
+)
+from grants.domain.findings import Finding, LocalizedText, Severity
+
+RuleCheck = Callable[[Any, Program, ApplicationData], list[Finding]]
+
+
+def check_min_local_governments(
+    rule: MinLocalGovernmentsRule, program: Program, data: ApplicationData
+) -> list[Finding]:
+    """Enough distinct local governments (the lead included) must take part."""
+    count = len(data.local_government_codes(program))
+    if count >= rule.min:
+        return []
+    text = LocalizedText(
+        f"参加する地方公共団体（申請団体を含む）は{rule.min}団体以上必要です"
+        f"（現在 {count}団体。同じ団体は1団体として数えます）",
+        f"At least {rule.min} distinct local governments (the lead included) must take part; "
+        f"now {count} (one listed twice counts once).",
+    )
+    return [rule.finding(text, program.partners_field.id if program.partners_field else None)]
+
+
+def check_required_attachment(
+    rule: RequiredAttachmentRule, program: Program, data: ApplicationData
+) -> list[Finding]:
+    """At least one file must be uploaded in the rule's file field."""
+    if data.attachment_count(rule.field) > 0:
+        return []
+    label = program.field(rule.field).label
+    text = LocalizedText(f"「{label.ja}」の添付が必要です", f"“{label.en}” must be attached.")
+    return [rule.finding(text, rule.field)]
+
+
+def check_required_answer(
+    rule: RequiredAnswerRule, program: Program, data: ApplicationData
+) -> list[Finding]:
+    """A requirement (要件): the field must be answered with the rule's value."""
+    if matches(answer_value(rule.field, data, program), rule.equals):
+        return []
+    field = program.field(rule.field)
+    value = value_words(program, field, rule.equals)
+    text = LocalizedText(
+        f"「{field.label.ja}」の回答は「{value.ja}」である必要があります",
+        f"The answer to “{field.label.en}” must be “{value.en}”.",
+    )
+    return [rule.finding(text, rule.field)]
+
+
+RULE_CHECKS: Final[Mapping[str, RuleCheck]] = MappingProxyType(
+    {
+        "min_local_governments": check_min_local_governments,
+        "required_attachment": check_required_attachment,
+        "required_answer": check_required_answer,
+        "amount_cap": budget.check_amount_cap,
+        "category_share": budget.check_category_share,
+        "forbidden_acquisition": budget.check_forbidden_acquisition,
+    }
+)
+
+
+def precheck(program: Program, applicant_type: str, answers: Mapping[str, object]) -> list[Finding]:
+    """Check whether an organization may start an application: its type, and the yes/no
+    eligibility questions (`answers` maps question id to bool).
+
+    Returns:
+        The reasons it may not apply, in both languages; an empty list means it may apply.
+    """
+    findings = _applicant_type_findings(program, applicant_type)
+    for question in program.eligibility_questions:
+        answer = answers.get(question.id)
+        if answer is None:
+            message = LocalizedText(
+                f"次の質問に回答してください：{question.question.ja}",
+                f"Please answer: {question.question.en}",
+            )
+        elif answer is not question.required_answer:
+            message = question.reason
+        else:
+            continue
+        findings.append(
+            Finding(question.id, "eligibility_question", Severity.ERROR, message, question.id)
+        )
+    return findings
+
+
+def evaluate(program: Program, data: ApplicationData) -> list[Finding]:
+    """Evaluate an application: applicant type, required visible fields, then every rule in
+    order (a rule whose `when` is false is skipped). Answers of hidden fields are ignored.
+
+    Returns:
+        Every finding; those with severity ERROR block submission.
+    """
+    shown, data = visibility(program, data)
+    findings = _applicant_type_findings(program, data.applicant_type)
+    for field in program.all_fields():
+        if field.required and field.id in shown and _unanswered(field, data):
+            text = LocalizedText(
+                f"「{field.label.ja}」は必須です", f"“{field.label.en}” is required."
+            )
+            findings.append(
+                Finding(
+                    f"required_field-{field.id}", "required_field", Severity.ERROR, text, field.id
+                )
+            )
+    for rule in program.rules:
+        if rule.when is None or holds(rule.when, data, program):
+            findings += RULE_CHECKS[rule.kind](rule, program, data)
+    return findings
+
+
+def _applicant_type_findings(program: Program, applicant_type: str) -> list[Finding]:
+    if applicant_type in program.applicant_types:
+        return []
+    allowed = [ORG_TYPE_LABELS[t] for t in program.applicant_types]
+    own = ORG_TYPE_LABELS.get(applicant_type, LocalizedText(applicant_type, applicant_type))
+    text = LocalizedText(
+        f"この公募に申請できるのは{'、'.join(t.ja for t in allowed)}です（申請者の種別：{own.ja}）",
+        f"Only {budget.join_en([t.en for t in allowed], 'or')} may apply to this call "
+        f"(the applicant is registered as: {own.en}).",
+    )
+    return [Finding("applicant_type", "applicant_type", Severity.ERROR, text, None)]
+
+
+def _required_finding(field: FormField) -> Finding:
+    label = field.label
+    text = LocalizedText(f"「{label.ja}」は必須です", f"“{label.en}” is required.")
+    return Finding(f"required_field-{field.id}", "required_field", Severity.ERROR, text, field.id)
+
+
+def _unanswered(field: FormField, data: ApplicationData) -> bool:
+    if field.kind == "file":
+        return data.attachment_count(field.id) == 0
+    value = data.answers.get(field.id)
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple):
+        return not value
+    return value is None
+
+
+def value_words(program: Program, field: FormField, value: object) -> LocalizedText:
+    """Show a rule's expected value as the applicant sees it (はい/いいえ, a choice's label)."""
+    if isinstance(value, bool):
+        return LocalizedText("はい", "Yes") if value else LocalizedText("いいえ", "No")
+    if isinstance(field, ChoiceField):
+        for choice in program.choices(field):
+            if choice.value == value:
+                return choice.label
+    return LocalizedText(str(value), str(value))

@@ -1,0 +1,71 @@
+"""Findings: what a rule says about an application, in both languages, JSON-safe."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """How much a finding matters; stored by value, so the values never change."""
+
+    ERROR = "error"  # blocks submission
+    WARNING = "warning"  # shown, does not block
+
+
+@dataclass(frozen=True)
+class LocalizedText:
+    """A user-visible text in Japanese and English."""
+
+    ja: str
+    en: str
+
+    def get(self, locale: str | None) -> str:
+        """Return the text for `locale` ("en", "en-US", "ja"...); any other locale gets ja."""
+        if locale and locale.replace("_", "-").split("-")[0].lower() == "en":
+            return self.en
+        return self.ja
+
+    def to_dict(self) -> dict[str, str]:
+        """Return `{"ja": ..., "en": ...}`."""
+        return {"ja": self.ja, "en": self.en}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem (or warning) a rule found; `field` is the form field it concerns, if any."""
+
+    rule_id: str
+    kind: str
+    severity: Severity
+    message: LocalizedText
+    field: str | None
+
+    @property
+    def blocking(self) -> bool:
+        """True when the finding prevents submission."""
+        return self.severity is Severity.ERROR
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict (for snapshots and the live form API)."""
+        return {
+            "rule_id": self.rule_id,
+            "kind": self.kind,
+            "severity": self.severity.value,
+            "message": self.message.to_dict(),
+            "field": self.field,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """Rebuild a finding from `to_dict()` output."""
+        message = data["message"]
+        return cls(
+            rule_id=str(data["rule_id"]),
+            kind=str(data["kind"]),
+            severity=Severity(data["severity"]),
+            message=LocalizedText(ja=str(message["ja"]), en=str(message["en"])),
+            field=None if data.get("field") is None else str(data["field"]),
+        )
