@@ -1,0 +1,131 @@
+"""Every setting in one table: embedded defaults < environment < explicit overrides.
+
+Nothing else in the package reads ``os.environ``. The embedded default (no environment at all)
+is a single-machine install: SQLite and files under ``instance/``, jobs run inline.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_PREFIX = "GRANTS_"
+# Well-known names also read without the prefix, as hosting platforms set them.
+UNPREFIXED = ("DATABASE_URL", "SECRET_KEY", "REDIS_URL")
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",  # "production" refuses to start without SECRET_KEY and DATABASE_URL
+    "INSTANCE_DIR": str(PROJECT_ROOT / "instance"),
+    "DATABASE_URL": None,  # default: sqlite:///<INSTANCE_DIR>/grants.sqlite
+    "STORAGE_DIR": None,  # default: <INSTANCE_DIR>/files
+    "PROGRAMS_DIR": str(PROJECT_ROOT / "programs"),
+    "RUBRICS_DIR": str(PROJECT_ROOT / "rubrics"),
+    "SECRET_KEY": None,  # default (development only): generated once into <INSTANCE_DIR>/secret_key
+    "REDIS_URL": None,
+    "MAX_UPLOAD_MB": 20,
+    "SIGNIN_MAX_FAILURES": 5,  # per account and per address, within SIGNIN_WINDOW_MINUTES
+    "SIGNIN_WINDOW_MINUTES": 15,
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    "PROXY_COUNT": 0,  # proxies in front setting X-Forwarded-For/-Proto (behind nginx: 1)
+    "DEFAULT_LOCALE": "ja",
+    "TIMEZONE": "Asia/Tokyo",
+}
+
+INT_SETTINGS = (
+    "MAX_UPLOAD_MB",
+    "SIGNIN_MAX_FAILURES",
+    "SIGNIN_WINDOW_MINUTES",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "PROXY_COUNT",
+)
+
+
+REQUEST_FILES = 4  # how many maximum-size files one form post may carry
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the settings present in ``environ`` (GRANTS_* and the well-known names)."""
+    found: dict[str, Any] = {}
+    for key in DEFAULTS:
+        if ENV_PREFIX + key in environ:
+            found[key] = environ[ENV_PREFIX + key]
+        elif key in UNPREFIXED and key in environ:
+            found[key] = environ[key]
+    return found
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Merge defaults, environment and overrides, fill derived defaults, validate."""
+    settings = dict(DEFAULTS)
+    settings.update(from_env(os.environ if environ is None else environ))
+    extra = dict(overrides or {})
+    settings.update(extra)
+    for key in INT_SETTINGS:
+        try:
+            settings[key] = int(settings[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{ENV_PREFIX}{key} must be a whole number") from exc
+    _fill_defaults(settings)
+    _validate(settings)
+    # One request may carry several files of a step; each file is checked against MAX_UPLOAD_MB
+    # with a reason. Only a request larger than this is cut off before the form can be read.
+    settings["MAX_CONTENT_LENGTH"] = (settings["MAX_UPLOAD_MB"] * REQUEST_FILES + 1) * 1024 * 1024
+    return settings
+
+
+def _fill_defaults(settings: dict[str, Any]) -> None:
+    instance = Path(settings["INSTANCE_DIR"])
+    production = settings["ENV"] == "production"
+    if not settings["DATABASE_URL"] and not production:
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'grants.sqlite'}"
+    if not settings["STORAGE_DIR"]:
+        settings["STORAGE_DIR"] = str(instance / "files")
+    if not settings["SECRET_KEY"] and not production and not settings.get("TESTING"):
+        settings["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _validate(settings: dict[str, Any]) -> None:
+    if settings["ENV"] not in ("development", "production"):
+        raise ConfigError("GRANTS_ENV must be 'development' or 'production'")
+    if settings["ENV"] == "production":
+        if not settings["SECRET_KEY"]:
+            raise ConfigError("SECRET_KEY must be set in production (a long random string)")
+        if not settings["DATABASE_URL"]:
+            raise ConfigError("DATABASE_URL must be set in production (PostgreSQL)")
+    if not settings["SECRET_KEY"]:
+        raise ConfigError("SECRET_KEY is empty")
+    if settings["DEFAULT_LOCALE"] not in ("ja", "en"):
+        raise ConfigError("GRANTS_DEFAULT_LOCALE must be 'ja' or 'en'")
+
+
+def _instance_secret(instance: Path) -> str:
+    """Generate the embedded default's secret key once and keep it, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Write a private temporary file, then link it into place: link fails if another worker
+    # won the race, and a reader never sees a half-written key.
+    fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key)
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    finally:
+        os.unlink(tmp)
+    return key

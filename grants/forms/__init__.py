@@ -1,0 +1,1 @@
+"""WTForms: static forms and the builder that turns program steps into form classes."""

@@ -1,0 +1,112 @@
+"""Form fields that read what people type: full-width digits, commas and 円 are all fine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Field, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+ORGANIZATION_KIND_LABELS = {
+    "local_government": _l("Local government (地方公共団体)"),
+    "third_sector": _l("Third-sector company (第3セクター)"),
+    "npo": _l("NPO (NPO法人)"),
+    "other": _l("Other organization"),
+}
+ACQUISITION_LABELS = {
+    "none": _l("Not applicable"),
+    "purchase": _l("Purchase"),
+    "lease": _l("Lease"),
+    "rental": _l("Rental"),
+}
+YES_NO_LABELS = {"yes": _l("Yes"), "no": _l("No")}
+
+_NUMBER_NOISE = str.maketrans("", "", ",、 円¥\\")
+
+
+def normalize_integer_text(text: str) -> str:
+    """NFKC (全角 → half-width), then drop thousands separators and currency marks."""
+    return unicodedata.normalize("NFKC", text).translate(_NUMBER_NOISE).strip()
+
+
+class IntegerAnswerField(StringField):
+    """An integer typed as people type it; keeps the raw text when it is not a number."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.raw = valuelist[0] if valuelist else ""
+        text = normalize_integer_text(self.raw)
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = int(text)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a whole number, such as 1500000.")) from None
+
+    def _value(self) -> str:
+        if getattr(self, "raw", None) is not None and self.data is None:
+            return self.raw
+        return "" if self.data is None else f"{self.data:,}"  # read back with the commas
+
+
+class DateAnswerField(StringField):
+    """A date as YYYY-MM-DD (also 2026/10/01 or full-width digits); stored as ISO text."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.raw = valuelist[0] if valuelist else ""
+        text = unicodedata.normalize("NFKC", self.raw).strip().replace("/", "-")
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a date such as 2026-10-01.")) from None
+
+    def _value(self) -> str:
+        if getattr(self, "raw", None) and self.data is None:
+            return self.raw
+        return self.data or ""
+
+
+def options(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """Choices for WTForms select and radio fields from (value, label) pairs."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class Bounds:
+    """Validate an integer against the definition's min/max, naming the limit."""
+
+    def __init__(self, minimum: int | None, maximum: int | None) -> None:
+        self.minimum, self.maximum = minimum, maximum
+
+    def __call__(self, _form: Any, field: Field) -> None:
+        if field.data is None:
+            return
+        if self.minimum is not None and field.data < self.minimum:
+            raise ValidationError(_l("Enter %(n)s or more.", n=f"{self.minimum:,}"))
+        if self.maximum is not None and field.data > self.maximum:
+            raise ValidationError(_l("Enter %(n)s or less.", n=f"{self.maximum:,}"))
+
+
+class OneOf:
+    """Allow an empty answer or one of the offered values (a tampered value is refused)."""
+
+    def __call__(self, _form: Any, field: Field) -> None:
+        values = {str(value) for value, *_ in field.choices}
+        chosen = field.data if isinstance(field.data, list) else [field.data]
+        if any(item not in values for item in chosen if item not in (None, "", "None")):
+            raise ValidationError(_l("Choose one of the options."))

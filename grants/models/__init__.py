@@ -1,0 +1,44 @@
+"""Typed ORM models, a module per aggregate. Importing this package registers every table."""
+
+from grants.models.accounts import Organization, OrganizationKind, SignInAttempt, User
+from grants.models.applications import Application, Attachment, KeptForm, Submission
+from grants.models.audit import AuditEvent
+from grants.models.decisions import Decision, OutboxMessage, Outcome
+from grants.models.programs import Program, ProgramVersion
+from grants.models.reviews import (
+    Assignment,
+    AssignmentState,
+    CallReviewer,
+    ConflictDeclaration,
+    Moderation,
+    Review,
+    ReviewState,
+    Rubric,
+    RubricVersion,
+)
+
+__all__ = [
+    "Application",
+    "Assignment",
+    "AssignmentState",
+    "Attachment",
+    "AuditEvent",
+    "CallReviewer",
+    "ConflictDeclaration",
+    "Decision",
+    "KeptForm",
+    "Moderation",
+    "Organization",
+    "OrganizationKind",
+    "OutboxMessage",
+    "Outcome",
+    "Program",
+    "ProgramVersion",
+    "Review",
+    "ReviewState",
+    "Rubric",
+    "RubricVersion",
+    "SignInAttempt",
+    "Submission",
+    "User",
+]

@@ -1,0 +1,66 @@
+"""Jinja filters and globals: Japan time, yen, localized definition texts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+from flask_babel import get_locale
+
+from grants.domain.describe import describe_condition
+from grants.domain.localgov import load_registry
+from grants.forms.builder import field_choices
+from grants.i18n import to_jst
+
+
+def localized(text: Any) -> str:
+    """Pick the current language from a {ja, en} text of a definition (Japanese as fallback)."""
+    if text is None:
+        return ""
+    locale = str(get_locale() or "ja")
+    if isinstance(text, dict):
+        return text.get(locale) or text.get("ja") or ""
+    return getattr(text, locale, None) or getattr(text, "ja", "")
+
+
+def yen(amount: int | None) -> str:
+    """Format integer yen as ¥1,234,567."""
+    if amount is None:
+        return ""
+    return f"¥{int(amount):,}"
+
+
+def jst(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a stored (UTC) or Japan-time datetime in Japan time, labelled."""
+    if moment is None:
+        return ""
+    return to_jst(moment).strftime(fmt) + " JST"
+
+
+def registry_name(code: str | None) -> str:
+    """The prefecture and name of a local government code, or "" when it is not one."""
+    government = load_registry().get(code or "")
+    return government.display_name if government else ""
+
+
+def choice_labels(definition: Any, field: Any, value: Any) -> str:
+    """Show a choice answer by its label in the current language."""
+    labels = dict(field_choices(definition, field, str(get_locale() or "ja")))
+    values = value if isinstance(value, list) else [value]
+    return "、".join(labels.get(str(v), str(v)) for v in values)
+
+
+def condition_text(definition: Any, condition: Any) -> Any:
+    """When a conditional question applies, in words (forms work without JavaScript)."""
+    return describe_condition(definition, condition)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(loc=localized, yen=yen, jst=jst)
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale() or "ja"),
+        registry_name=registry_name,
+        choice_labels=choice_labels,
+        condition_text=condition_text,
+    )

@@ -1,0 +1,36 @@
+"""Blueprints, one per audience, and the hooks every request goes through."""
+
+from flask import Flask, request
+from werkzeug.wrappers import Response
+
+from grants import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def install_request_hooks(app: Flask) -> None:
+    """Hooks that must run before any other, CSRF checks included (they may write)."""
+
+    @app.before_request
+    def declare_write_intent() -> None:
+        # Requests that change things take SQLite's write lock when their transaction begins.
+        db.write_intent.set(request.method not in SAFE_METHODS)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from grants.web import apply, auth, calls, errors, files
+
+    for blueprint in (auth.bp, calls.bp, apply.bp, files.bp):
+        app.register_blueprint(blueprint)
+    errors.init_app(app)

@@ -1,0 +1,64 @@
+"""Map errors to pages: domain errors are refusals (409/422), never a 500 with a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from grants.domain.errors import DomainError
+from grants.domain.workflow import TransitionNotAllowed
+from grants.services.apply import CallClosed
+from grants.web import kept
+
+
+def _page(code: int, message: str) -> tuple[str, int]:
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()  # a failed statement must not break the error page itself
+    return render_template("error.html", code=code, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error: CSRFError) -> Response | tuple[str, int]:
+        """An expired form: keep a step's answers and show them again, never drop them."""
+        if kept.keep_posted_answers():
+            args = request.view_args or {}
+            step_url = url_for("apply.step", **args)
+            if not current_user.is_authenticated:
+                flash(_("Your session has expired. Sign in again: your answers were kept."), "info")
+                return redirect(url_for("auth.sign_in", next=step_url))
+            return redirect(step_url, code=303)
+        return _page(400, _("This form has expired. Go back, reload the page and send it again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        messages = {
+            403: _("You do not have permission to see this page."),
+            404: _("This page does not exist, or you may not see it."),
+            405: _("This action is not available here."),
+            400: _("The request could not be understood. Go back and try again."),
+            413: _(
+                "What you sent at once is larger than %(mb)d MB, so nothing on that page was "
+                "saved. Go back and upload fewer or smaller files at a time.",
+                mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+            ),
+        }
+        default = _("Something went wrong. Please try again; your saved answers are safe.")
+        return _page(error.code or 500, messages.get(error.code or 500, default))
+
+    @app.errorhandler(CallClosed)
+    def call_closed(_error: CallClosed) -> tuple[str, int]:
+        return _page(409, _("This call is not open for applications at this time."))
+
+    @app.errorhandler(TransitionNotAllowed)
+    def transition_refused(_error: TransitionNotAllowed) -> tuple[str, int]:
+        return _page(409, _("This application cannot do that in its current state."))
+
+    @app.errorhandler(DomainError)
+    def domain_error(_error: DomainError) -> tuple[str, int]:
+        return _page(422, _("The request could not be carried out."))
