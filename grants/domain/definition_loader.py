@@ -1,5 +1,5 @@
-"""Load program definitions: YAML with line numbers, schema errors mapped to file:line:field, and
-the cross-reference checks the schema alone cannot make.
+"""Load program definitions: the cross-reference checks the schema alone cannot make, on top of
+`grants.domain.yaml_documents` (line numbers, schema errors mapped to file:line:field).
 
 Loading reports every problem of a file in one pass (see `parse_program`). The models are in
 `grants.domain.definitions`, which also re-exports `parse_program` and `load_program_file`.
@@ -7,17 +7,16 @@ Loading reports every problem of a file in one pass (see `parse_program`). The m
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from grants.domain import definitions
 from grants.domain.conditions import Loc, condition_problems, show, unknown_field, value_problem
 from grants.domain.definitions import FIELD_KINDS, RULE_KINDS, Program
-from grants.domain.errors import DefinitionError, DefinitionErrors, explain
+from grants.domain.yaml_documents import items, locate, parse_document, read_utf8, schema_keys
 
 
 def load_program_file(path: str | Path) -> Program:
@@ -28,14 +27,7 @@ def load_program_file(path: str | Path) -> Program:
         OSError: the file cannot be read.
     """
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")  # not read_text(): keep the bytes definition_sha256 hashes
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        error = DefinitionError(str(path), line, "", "the file is not valid UTF-8")
-        raise DefinitionErrors([error]) from None
-    return parse_program(text, str(path), expected_id=path.stem)
+    return parse_program(read_utf8(path), str(path), expected_id=path.stem)
 
 
 def parse_program(text: str, filename: str, *, expected_id: str | None = None) -> Program:
@@ -52,146 +44,11 @@ def parse_program(text: str, filename: str, *, expected_id: str | None = None) -
     Raises:
         DefinitionErrors: every problem, each with file, line and dotted field path.
     """
-    try:
-        root, data, problems = _compose(text)
-    except yaml.YAMLError as exc:
-        line, problem = _yaml_problem(exc, text)
-        error = DefinitionError(filename, line, "", f"YAML syntax error: {problem}")
-        raise DefinitionErrors([error]) from None
-    if root is None:
-        raise DefinitionErrors([DefinitionError(filename, 1, "", "the file is empty")])
-    program = None
-    try:
-        program = Program.model_validate(data)
-    except ValidationError as exc:
-        problems += [
-            _Problem(*explain(e, known_keys=_KNOWN_KEYS, kinds_by_list=_KINDS_BY_LIST))
-            for e in _without_echoes(exc.errors(include_url=False))
-        ]
-    problems += [_Problem(loc, msg) for loc, msg in _References(data, root).problems()]
-    if expected_id is not None and isinstance(data, dict) and data.get("id") != expected_id:
-        problems.append(_Problem(("id",), f"must equal the file name: expected {expected_id!r}"))
-    if problems or program is None:
-        raise DefinitionErrors([p.error(filename, root) for p in problems])
-    return program
-
-
-def _without_echoes(errors: list[Any]) -> list[Any]:
-    """Drop "too short" errors on a list whose items already failed: pydantic counts only the
-    items that validated, so a list with one bad item would also be reported as empty.
-    """
-
-    def inside(error: Any, container: Any) -> bool:
-        return error is not container and error["loc"][: len(container["loc"])] == container["loc"]
-
-    return [
-        e
-        for e in errors
-        if e["type"] != "too_short" or not any(inside(other, e) for other in errors)
-    ]
-
-
-# --- YAML: node tree, lines, duplicate keys -------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe loader that keeps timestamps as text: the schema parses dates itself."""
-
-
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-)
-
-
-class _Problem:
-    """A problem found while loading: a location in the data, or an explicit line."""
-
-    def __init__(self, loc: Loc, message: str, line: int | None = None) -> None:
-        self.loc, self.message, self.line = loc, message, line
-
-    def error(self, filename: str, root: yaml.Node) -> DefinitionError:
-        line, path = _locate(root, self.loc)
-        return DefinitionError(filename, self.line or line, path, self.message)
-
-
-def _compose(text: str) -> tuple[yaml.Node | None, object, list[_Problem]]:
-    """Compose the node tree (for lines), then build plain data from it with the safe loader."""
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None, None, []
-        return root, loader.construct_document(root), _duplicate_keys(root)
-    finally:
-        loader.dispose()
-
-
-def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    if mark is not None:
-        return mark.line + 1, str(getattr(exc, "problem", None) or exc)
-    position = getattr(exc, "position", None)  # ReaderError: a character YAML refuses
-    line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
-    return line, str(exc)
-
-
-def _duplicate_keys(root: yaml.Node) -> list[_Problem]:
-    """Find keys repeated in one mapping: PyYAML would silently keep only the last one."""
-    problems: list[_Problem] = []
-    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
-    visited: set[int] = set()  # aliases share nodes; visit each once
-    while stack:
-        node, loc = stack.pop()
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            first: dict[str, int] = {}
-            for key, value in node.value:
-                name, line = str(key.value), key.start_mark.line + 1
-                if name in first:
-                    message = f"duplicate key {name!r} (first at line {first[name]})"
-                    problems.append(_Problem((*loc, name), message, line))
-                first.setdefault(name, line)
-                stack.append((value, (*loc, name)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, (*loc, i)) for i, item in enumerate(node.value))
-    return problems
-
-
-def _locate(root: yaml.Node, loc: Loc) -> tuple[int, str]:
-    """Return the line of the deepest node on `loc`, and `loc` as a dotted path.
-
-    A key's own line is used (not its value's), so a block value still points at its key.
-    Discriminator tags pydantic puts in `loc` (a field's or rule's kind) are skipped.
-    """
-    node: yaml.Node | None = root
-    line, parts = root.start_mark.line + 1, []
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            pairs = [(k, v) for k, v in node.value if str(k.value) == str(part)]
-            if not pairs and _kind_of(node) == part:
-                continue
-            node = pairs[-1][1] if pairs else None
-            line = pairs[-1][0].start_mark.line + 1 if pairs else line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if 0 <= part < len(node.value) else None
-            line = node.start_mark.line + 1 if node is not None else line
-        else:
-            node = None
-        parts.append(part)
-    return line, _dotted(parts)
-
-
-def _kind_of(node: yaml.MappingNode) -> object:
-    return next((v.value for k, v in node.value if k.value == "kind"), None)
-
-
-def _dotted(parts: Sequence[str | int]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text
+    return parse_document(
+        text, filename, Program, expected_id=expected_id, known_keys=_KNOWN_KEYS,
+        kinds_by_list=_KINDS_BY_LIST,
+        references=lambda data, root: _References(data, root).problems(),
+    )
 
 
 # --- cross references (on the raw data, so they show up alongside schema errors) -----------
@@ -204,27 +61,20 @@ _NEEDS_FIELD = {
 }
 
 
-def _items(container: object, key: str, loc: Loc = ()) -> list[tuple[Loc, Mapping[str, Any]]]:
-    value = container.get(key) if isinstance(container, Mapping) else None
-    if not isinstance(value, list):
-        return []
-    return [((*loc, key, i), item) for i, item in enumerate(value) if isinstance(item, Mapping)]
-
-
 class _References:
     """Check what the schema alone cannot: unique ids, and that every reference resolves."""
 
     def __init__(self, data: object, root: yaml.Node) -> None:
         self.data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
         self.root = root
-        self.steps = _items(self.data, "steps")
-        self.fields = [f for loc, step in self.steps for f in _items(step, "fields", loc)]
+        self.steps = items(self.data, "steps")
+        self.fields = [f for loc, step in self.steps for f in items(step, "fields", loc)]
         self.by_id: dict[str, Mapping[str, Any]] = {}
         for _, field in self.fields:
             self.by_id.setdefault(str(field.get("id")), field)
         self.kinds = {field.get("kind") for _, field in self.fields}
-        self.rules = _items(self.data, "rules")
-        self.categories = _items(self.data.get("budget"), "categories", ("budget",))
+        self.rules = items(self.data, "rules")
+        self.categories = items(self.data.get("budget"), "categories", ("budget",))
 
     def problems(self) -> list[tuple[Loc, str]]:
         return [
@@ -236,10 +86,10 @@ class _References:
         ]
 
     def _line(self, loc: Loc) -> int:
-        return _locate(self.root, loc)[0]
+        return locate(self.root, loc)[0]
 
     def _ids(self, key: str) -> list[str]:
-        return [str(item.get("id")) for _, item in _items(self.data, key)]
+        return [str(item.get("id")) for _, item in items(self.data, key)]
 
     def _duplicates(self) -> list[tuple[Loc, str]]:
         def ids(entries: list[tuple[Loc, Mapping[str, Any]]], key: str = "id") -> list:
@@ -251,9 +101,9 @@ class _References:
             ("field", ids(self.fields)),
             ("rule", rules),
             ("category", ids(self.categories)),
-            *((key, ids(_items(self.data, key))) for key in _LISTS_WITH_IDS),
-            ("quota track", ids(_items(self.data.get("call"), "quotas", ("call",)), "track")),
-            *(("choice", ids(_items(f, "choices", loc), "value")) for loc, f in self.fields),
+            *((key, ids(items(self.data, key))) for key in _LISTS_WITH_IDS),
+            ("quota track", ids(items(self.data.get("call"), "quotas", ("call",)), "track")),
+            *(("choice", ids(items(f, "choices", loc), "value")) for loc, f in self.fields),
         ]
         problems = []
         for what, entries in groups:
@@ -269,7 +119,7 @@ class _References:
         problems, single = [], {}
         for loc, field in self.fields:
             kind, source = field.get("kind"), field.get("choices_from")
-            if source in ("tracks", "fields_of_use") and not _items(self.data, source):
+            if source in ("tracks", "fields_of_use") and not items(self.data, source):
                 problems.append(((*loc, "choices_from"), f"needs a non-empty `{source}` list"))
             if kind in ("partners", "budget_lines") and kind in single:
                 message = (
@@ -280,7 +130,7 @@ class _References:
         if "budget_lines" in single and not self.categories:
             message = "a budget_lines field needs at least one budget category (budget.categories)"
             problems.append(((*single["budget_lines"], "kind"), message))
-        if _items(self.data, "tracks") and not any(
+        if items(self.data, "tracks") and not any(
             f.get("choices_from") == "tracks" and f.get("kind") == "choice" for _, f in self.fields
         ):
             problems.append((("tracks",), "tracks need a choice field with `choices_from: tracks`"))
@@ -313,7 +163,7 @@ class _References:
 
     def _case_problems(self, loc: Loc, rule: Mapping[str, Any]) -> list[tuple[Loc, str]]:
         problems, default_seen = [], False
-        for case_loc, case in _items(rule, "cases", loc):
+        for case_loc, case in items(rule, "cases", loc):
             if default_seen:
                 message = "this case is never used: an earlier case has no `when`"
                 problems.append((case_loc, message))
@@ -341,7 +191,7 @@ class _References:
         source = field.get("choices_from")
         if source in ("tracks", "fields_of_use"):
             return self._ids(source)
-        return [str(c.get("value")) for _, c in _items(field, "choices")]
+        return [str(c.get("value")) for _, c in items(field, "choices")]
 
     def _condition_problems(self) -> list[tuple[Loc, str]]:
         roots = [((*loc, "show_when"), f.get("show_when")) for loc, f in self.fields]
@@ -349,7 +199,7 @@ class _References:
         roots += [
             ((*loc, "when"), case.get("when"))
             for rule_loc, rule in self.rules
-            for loc, case in _items(rule, "cases", rule_loc)
+            for loc, case in items(rule, "cases", rule_loc)
         ]
         return [
             problem
@@ -361,7 +211,7 @@ class _References:
         tracks = set(self._ids("tracks"))
         return [
             ((*loc, "track"), f"unknown track {quota.get('track')!r}")
-            for loc, quota in _items(self.data.get("call"), "quotas", ("call",))
+            for loc, quota in items(self.data.get("call"), "quotas", ("call",))
             if isinstance(quota.get("track"), str) and quota.get("track") not in tracks
         ]
 
@@ -370,14 +220,4 @@ _LISTS_WITH_IDS = ("tracks", "fields_of_use", "eligibility_questions")
 _KINDS_BY_LIST = {"fields": FIELD_KINDS, "rules": RULE_KINDS}
 
 
-def _schema_keys() -> frozenset[str]:
-    """Collect every key of the schema, to tell a typo from a key used in the wrong place."""
-    keys = {"ja", "en"}
-    for model in [m for m in list(vars(definitions).values()) if isinstance(m, type)]:
-        if not issubclass(model, BaseModel):
-            continue
-        keys |= {info.alias or name for name, info in model.model_fields.items()}
-    return frozenset(keys)
-
-
-_KNOWN_KEYS = _schema_keys()
+_KNOWN_KEYS = schema_keys(definitions)

@@ -1,0 +1,159 @@
+"""Ranking a call's applications within its budget, per track quota.
+
+A quota reserves a share of the budget for one track; every other track competes for the rest.
+Within each group, applications are ranked by score with an explicit tie-break, and the money
+is given out strictly in rank order (see `rank`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from grants.domain.findings import LocalizedText
+
+TIE_BREAK = LocalizedText(
+    ja=(
+        "評点の高い順に順位を付けます。同点のときは、申請額の少ない順（同じ予算でより多くの事業を"
+        "支援できるため）、次に提出日時の早い順、最後に受付番号の順とします。足切り項目に該当した"
+        "申請と未評価の申請には順位を付けず、末尾に表示します。予算は順位どおりに配分し、予算に"
+        "収まらない申請が出たところで打ち切ります（それより下の申請も予算外とし、例外は担当者が"
+        "判断します）。"
+    ),
+    en=(
+        "Applications are ranked by score, highest first. Equal scores are ordered by the lower "
+        "requested amount first (more projects for the money), then the earlier submission, "
+        "then the reference number. Applications that hit a knockout criterion, and those not "
+        "yet scored, get no rank and are listed last. The money goes strictly in rank order and "
+        "stops at the first application that does not fit: those below it are over budget too, "
+        "and exceptions are for the officers to decide."
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RankEntry:
+    """One application as the ranking sees it."""
+
+    application_id: int
+    reference: str
+    track: str | None
+    score: Decimal | None  # 0–100, moderated or mean; None = not yet scored
+    knockout: bool  # a knockout criterion was hit: unfundable
+    requested_yen: int
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class RankRow:
+    """An entry's place in its group; knockout and unscored rows have no rank and never fit."""
+
+    rank: int | None  # 1-based among the ranked rows of the group
+    entry: RankEntry
+    cumulative_yen: int | None  # requests of the ranked rows down to this one
+    fits: bool
+
+
+@dataclass(frozen=True)
+class RankGroup:
+    """The applications competing for one pot of money, ranked rows first."""
+
+    tracks: tuple[str | None, ...]  # quota group: its track; shared group: the tracks seen
+    budget_yen: int | None  # None = the call states no budget: every ranked row fits
+    rows: tuple[RankRow, ...]
+    cutoff_index: int | None  # first ranked row over budget (where the money runs out), if any
+
+    @property
+    def requested_yen(self) -> int:
+        """The total requested by the ranked rows."""
+        return sum(row.entry.requested_yen for row in self.rows if row.rank is not None)
+
+    @property
+    def funded_yen(self) -> int:
+        """The total requested by the rows that fit."""
+        return sum(row.entry.requested_yen for row in self.rows if row.fits)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The groups (shared first, then one per quota) and the budget of the call."""
+
+    groups: tuple[RankGroup, ...]
+    budget_yen: int | None
+
+
+def rank(
+    entries: Sequence[RankEntry], *, budget_yen: int | None, quotas: Mapping[str, Fraction]
+) -> Ranking:
+    """Rank `entries` per budget group.
+
+    Each quota track gets floor(budget × share) yen in a group of its own; all other tracks
+    (and entries without a track) share the remainder in one group. Groups: the shared one
+    first, then the quotas in the order given, each even when empty. With no budget, every
+    group has none and every ranked row fits.
+
+    Order within a group: score descending, then the lower request (more projects for the
+    money), then the earlier submission, then the reference (then the id, for determinism).
+    Equal scores still get distinct consecutive ranks. Knockout entries, then unscored ones,
+    follow without rank, each by reference.
+
+    The money is given strictly in rank order: the first ranked row whose cumulative request
+    exceeds the group's budget sets `cutoff_index`, and no row from there on fits, even a
+    smaller one that would. Skipping down the list would fund lower-ranked projects ahead of
+    better ones without anyone deciding so; such exceptions are for the officers.
+
+    Raises:
+        ValueError: when a share is negative, the shares add up to more than 1, or the budget
+            is negative.
+    """
+    if any(share < 0 for share in quotas.values()) or sum(quotas.values(), Fraction(0)) > 1:
+        raise ValueError(f"quota shares must be non-negative and add up to at most 1: {quotas}")
+    if budget_yen is not None and budget_yen < 0:
+        raise ValueError(f"the budget cannot be negative: {budget_yen}")
+    quota_budgets: dict[str, int | None] = {
+        track: None if budget_yen is None else budget_yen * share.numerator // share.denominator
+        for track, share in quotas.items()
+    }
+    shared_budget = None
+    if budget_yen is not None:
+        shared_budget = budget_yen - sum(b for b in quota_budgets.values() if b is not None)
+
+    shared = [e for e in entries if e.track not in quotas]
+    shared_tracks = sorted({e.track for e in shared}, key=lambda t: (t is None, t or ""))
+    groups = [_group(tuple(shared_tracks), shared_budget, shared)]
+    for track, budget in quota_budgets.items():
+        groups.append(_group((track,), budget, [e for e in entries if e.track == track]))
+    return Ranking(tuple(groups), budget_yen)
+
+
+def _order(entry: RankEntry) -> tuple[Decimal, int, datetime, str, int]:
+    score = Decimal(0) if entry.score is None else entry.score  # only scored entries get here
+    return (-score, entry.requested_yen, entry.submitted_at, entry.reference, entry.application_id)
+
+
+def _group(
+    tracks: tuple[str | None, ...], budget_yen: int | None, entries: Sequence[RankEntry]
+) -> RankGroup:
+    ranked = sorted((e for e in entries if not e.knockout and e.score is not None), key=_order)
+    knockouts = [e for e in entries if e.knockout]
+    unscored = [e for e in entries if not e.knockout and e.score is None]
+
+    rows: list[RankRow] = []
+    cutoff_index: int | None = None
+    cumulative = 0
+    for position, entry in enumerate(ranked):
+        cumulative += entry.requested_yen
+        over = budget_yen is not None and cumulative > budget_yen
+        if over and cutoff_index is None:
+            cutoff_index = position
+        rows.append(RankRow(position + 1, entry, cumulative, cutoff_index is None))
+    for entry in sorted(knockouts, key=_by_reference) + sorted(unscored, key=_by_reference):
+        rows.append(RankRow(None, entry, None, False))
+    return RankGroup(tracks, budget_yen, tuple(rows), cutoff_index)
+
+
+def _by_reference(entry: RankEntry) -> tuple[str, int]:
+    return entry.reference, entry.application_id

@@ -1,0 +1,133 @@
+"""Scoring arithmetic: one review's weighted total, and the reviews of one application combined.
+
+A review's total is the weighted mean of its ratings, each placed on 0..1 by the scale, times
+100: a rubric's scale and weights can change without changing what "72.50" means. How an
+unrated criterion counts is the rubric's choice (`Unrated`), never an implicit zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from grants.domain.findings import Finding, LocalizedText, Severity
+from grants.domain.rounding import to_decimal
+from grants.domain.rubrics import Rubric, Unrated
+
+Ratings = Mapping[str, int | None]
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    ratings: Ratings
+    comments: Mapping[str, str]
+
+
+def check_review(rubric: Rubric, review: ReviewInput) -> list[Finding]:
+    """What stops a review from being submitted: ratings off the scale, an unrated criterion
+    where the rubric forbids one, a missing comment where a low score requires one.
+    """
+    findings: list[Finding] = []
+    for criterion in rubric.criteria():
+        rating = review.ratings.get(criterion.id)
+        title = criterion.title
+        if rating is None:
+            if rubric.unrated is Unrated.FORBID:
+                findings.append(_error(criterion.id, "unrated", LocalizedText(
+                    f"「{title.ja}」を評価してください。", f"Rate “{title.en}”.")))
+            continue
+        if not rubric.scale.min <= rating <= rubric.scale.max:
+            findings.append(_error(criterion.id, "off_scale", LocalizedText(
+                f"「{title.ja}」の評点は{rubric.scale.min}〜{rubric.scale.max}です。",
+                f"“{title.en}” takes a score from {rubric.scale.min} to {rubric.scale.max}.")))
+            continue
+        needs_comment = criterion.comment_required_at_or_below
+        commented = (review.comments.get(criterion.id) or "").strip()
+        if needs_comment is not None and rating <= needs_comment and not commented:
+            findings.append(_error(criterion.id, "comment_required", LocalizedText(
+                f"「{title.ja}」が{needs_comment}点以下のときは、理由をコメントに書いてください。",
+                f"A score of {needs_comment} or less on “{title.en}” needs a comment "
+                "giving the reason.")))
+    return findings
+
+
+def _error(criterion_id: str, kind: str, message: LocalizedText) -> Finding:
+    return Finding(rule_id=f"review-{kind}", kind=kind, severity=Severity.ERROR,
+                   message=message, field=criterion_id)
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    """One review scored: `total` is 0–100 (None when nothing counts yet)."""
+
+    total: Decimal | None
+    knockouts: tuple[str, ...]  # ids of the knockout criteria hit
+    rated: tuple[str, ...]
+    unrated: tuple[str, ...]
+
+
+def score(rubric: Rubric, ratings: Ratings) -> ScoreCard:
+    """Weighted, normalized total of one review, and the knockouts it hits.
+
+    An unrated criterion counts as the lowest level when the rubric says `zero`; otherwise it is
+    left out and the total is taken over the weights of the rated criteria (a `forbid` rubric
+    only meets unrated criteria in drafts).
+    """
+    low, span = rubric.scale.min, rubric.scale.max - rubric.scale.min
+    points, weights = Fraction(0), 0
+    rated, unrated, knockouts = [], [], []
+    for criterion in rubric.criteria():
+        rating = ratings.get(criterion.id)
+        if rating is None:
+            unrated.append(criterion.id)
+            if rubric.unrated is not Unrated.ZERO:
+                continue
+            rating = low  # counts as the lowest level, for the total and the knockout alike
+        else:
+            rated.append(criterion.id)
+        points += Fraction(criterion.weight * (rating - low), span)
+        weights += criterion.weight
+        threshold = criterion.knockout_at_or_below
+        if threshold is not None and rating <= threshold:
+            knockouts.append(criterion.id)
+    total = to_decimal(100 * points / weights) if weights and rated else None
+    return ScoreCard(total, tuple(knockouts), tuple(rated), tuple(unrated))
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """An application's submitted reviews combined."""
+
+    count: int
+    mean: Decimal | None
+    spread: Decimal | None  # highest total minus lowest
+    knockout: bool
+    flagged: bool  # needs moderation
+    reasons: tuple[LocalizedText, ...]
+
+
+def aggregate(rubric: Rubric, cards: Sequence[ScoreCard]) -> Aggregate:
+    """Mean and spread of the totals; flagged when the spread passes the rubric's disagreement
+    threshold (strictly more than it) or any review hits a knockout.
+    """
+    totals = [card.total for card in cards if card.total is not None]
+    mean = spread = None
+    if totals:
+        mean = to_decimal(sum((Fraction(t) for t in totals), Fraction(0)) / len(totals))
+        spread = max(totals) - min(totals)
+    knockout = any(card.knockouts for card in cards)
+    reasons: list[LocalizedText] = []
+    threshold = rubric.disagreement_threshold
+    if spread is not None and spread > threshold:
+        reasons.append(LocalizedText(
+            f"評点の開き {spread} 点が基準 {threshold} 点を超えています。",
+            f"The totals differ by {spread} points, more than the threshold of {threshold}."))
+    if knockout:
+        hit = {c for card in cards for c in card.knockouts}
+        names = [c.title for c in rubric.criteria() if c.id in hit]
+        reasons.append(LocalizedText(
+            "足切り項目に該当: " + "、".join(n.ja for n in names),
+            "Knockout criterion hit: " + ", ".join(n.en for n in names)))
+    return Aggregate(len(cards), mean, spread, knockout, bool(reasons), tuple(reasons))
