@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from grants.domain import records, workflow
 from grants.domain.application_data import ApplicationData
@@ -159,9 +160,17 @@ def save_answers(
     answers = dict(application.answers)
     answers.update(values)
     application.answers = answers
+    _mark_changed(application, actor, now)
+    session.flush()  # the version column makes a concurrent UPDATE fail here
+
+
+def _mark_changed(application: Application, actor: User, now: dt.datetime) -> None:
+    """Make the next flush UPDATE the row, bumping its lock version, even when no column value
+    differs (same answers, or two changes within one clock tick): others must see it changed.
+    """
     application.updated_by_id = actor.id
     application.updated_at = now
-    session.flush()  # the version column makes a concurrent UPDATE fail here
+    flag_modified(application, "updated_at")
 
 
 def add_attachment(
@@ -188,7 +197,7 @@ def add_attachment(
         uploaded_by_id=actor.id,
     )
     application.attachments.append(attachment)
-    application.updated_at = now  # bumps the lock version: others see the draft changed
+    _mark_changed(application, actor, now)
     session.flush()
     record(
         session,
@@ -210,7 +219,7 @@ def remove_attachment(
     if attachment is None:
         raise DomainError("attachment_not_found")
     application.attachments.remove(attachment)
-    application.updated_at = now
+    _mark_changed(application, actor, now)
     session.flush()
     record(
         session,

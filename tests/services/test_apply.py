@@ -173,3 +173,20 @@ def test_save_with_stale_version_raises_conflict(session, ready):
             actor=user,
             now=NOW,
         )
+
+
+def test_every_change_bumps_the_lock_version_even_within_one_clock_tick(session, ready, storage):
+    # The clock is frozen: updated_at never changes, yet each change must be seen by others.
+    user, application = ready
+    versions = [application.lock_version]
+    apply.save_answers(session, application, dict(application.answers),
+                       expected_version=versions[-1], actor=user, now=NOW)
+    versions.append(application.lock_version)
+    attachment = apply.add_attachment(
+        session, application, field_id="other_documents", stored_sha256=storage.put(TINY_PDF),
+        filename="more.pdf", mime_type="application/pdf", size_bytes=len(TINY_PDF),
+        actor=user, now=NOW)
+    versions.append(application.lock_version)
+    apply.remove_attachment(session, application, attachment.id, actor=user, now=NOW)
+    versions.append(application.lock_version)
+    assert versions == sorted(set(versions)), versions
