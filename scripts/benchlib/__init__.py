@@ -1,0 +1,1 @@
+"""The parts of scripts/bench.py, the deadline-day benchmark (see its docstring)."""

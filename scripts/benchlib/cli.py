@@ -1,0 +1,128 @@
+"""The command line: options, which backends to run, cleanup, the report and the exit status."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchlib.backend import Backend
+from benchlib.common import log
+from benchlib.postgres import (
+    PostgresUnavailable,
+    drop_postgres,
+    postgres_answers,
+    prepare_postgres,
+)
+from benchlib.report import report
+from benchlib.runner import bench_backend
+from benchlib.server import ServerSettings
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+
+
+def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--users", type=int, default=40, help="applicant accounts (default 40)")
+    parser.add_argument(
+        "--pairs", type=int, default=None, help="pairs sharing one draft (default users/10)"
+    )
+    parser.add_argument("--concurrency", type=int, default=12, help="applicants at once (12)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument(
+        "--postgres-url",
+        default=None,
+        help=f"database to create and drop (name bench*); default {DEFAULT_POSTGRES_URL}, "
+        "used only if a server answers on 127.0.0.1:5432",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=90, help="cap on each backend's journey phase (90)"
+    )
+    parser.add_argument(
+        "--double-submit", type=float, default=0.25, help="fraction of submitters (0.25)"
+    )
+    parser.add_argument(
+        "--stale-form",
+        type=float,
+        default=0.15,
+        help="fraction of single applicants who post one step with a stale form token (0.15)",
+    )
+    args = parser.parse_args(argv)
+    if args.pairs is None:
+        args.pairs = args.users // 10 if args.concurrency >= 2 else 0
+    if args.users < 1 or args.concurrency < 1 or args.workers < 1 or args.seconds <= 0:
+        parser.error("--users, --concurrency, --workers and --seconds must be positive")
+    if args.pairs * 2 > args.users or (args.pairs and args.concurrency < 2):
+        parser.error("pairs need 2 users each and --concurrency of at least 2")
+    if not (0 <= args.double_submit <= 1 and 0 <= args.stale_form <= 1):
+        parser.error("--double-submit and --stale-form are fractions between 0 and 1")
+    return args
+
+
+def main(description: str, argv: list[str] | None = None) -> int:
+    """Run the benchmark; ``description`` is the first paragraph of scripts/bench.py's doc."""
+    args = parse_args(description, argv)
+    settings = ServerSettings(args.workers, args.worker_class, args.threads)
+
+    def interrupted(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    names = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    notes: list[str] = []
+    if "postgres" in names and args.postgres_url is None and not postgres_answers():
+        if args.backend == "postgres":
+            raise SystemExit("no PostgreSQL server answers on 127.0.0.1:5432")
+        names.remove("postgres")
+        notes.append("PostgreSQL skipped: nothing answers on 127.0.0.1:5432")
+    results = []
+    for name in names:
+        workdir = Path(tempfile.mkdtemp(prefix=f"grants-bench-{name}-"))
+        backend: Backend | None = None
+        try:
+            if name == "sqlite":
+                backend = Backend(
+                    name,
+                    f"sqlite:///{workdir / 'grants.sqlite'}",
+                    f"sqlite:///{workdir / 'ceiling.sqlite'}",
+                    workdir,
+                    version=f"SQLite {sqlite3.sqlite_version} (WAL, busy_timeout, BEGIN IMMEDIATE)",
+                )
+            else:
+                try:
+                    url, version = prepare_postgres(args.postgres_url or DEFAULT_POSTGRES_URL)
+                except PostgresUnavailable as exc:
+                    if args.postgres_url or args.backend == "postgres":
+                        raise SystemExit(f"PostgreSQL: {exc}") from None
+                    notes.append(f"PostgreSQL skipped: {exc}")
+                    continue
+                backend = Backend(name, url, url, workdir, version=version, admin_url=url)
+            log(f"{name}: preparing {backend.url} in {workdir}")
+            results.append(bench_backend(backend, args, settings))
+        finally:
+            if backend is not None and backend.admin_url:
+                try:
+                    drop_postgres(backend.admin_url)
+                except Exception as exc:  # report it, and keep cleaning up
+                    log(f"could not drop the bench database: {exc}")
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(report(results, args, notes))
+    bad = [
+        r.backend.name
+        for r in results
+        if r.verdict.lost_saves
+        or r.verdict.duplicate_submissions
+        or r.journey_log.locked
+        or r.ceiling_log.locked
+        or any(s.status == 500 for s in r.journey.samples + r.ceiling.samples)
+    ]
+    if bad:
+        log(f"correctness figures are not all zero on: {', '.join(bad)} (see the report)")
+    return 1 if bad else 0
