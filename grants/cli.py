@@ -7,6 +7,8 @@ the end. ``migrate`` runs Alembic on the app's own engine instead; ``check`` rea
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,13 +23,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from grants import clock, db
+from grants import clock, db, emails
 from grants.config import PROJECT_ROOT
 from grants.domain.definitions import definition_sha256
 from grants.domain.workflow import Role
-from grants.models import Organization, OrganizationKind, User
+from grants.models import CallReviewer, Organization, OrganizationKind, Program, User
 from grants.services import accounts
-from grants.services.programs import read_definitions, sync_programs
+from grants.services.catalog import read_catalog, sync_catalog
 
 grants_cli = AppGroup("grants", help="Set up and maintain a Grants installation.")
 
@@ -48,38 +50,38 @@ def command_session() -> Iterator[Session]:
 
 @grants_cli.command("check")
 def check_command() -> None:
-    """Validate every program file; print each error as file:line: field: message."""
-    directory = Path(current_app.config["PROGRAMS_DIR"])
-    if not any(directory.glob("*.yaml")):
-        raise click.ClickException(f"no program files (*.yaml) in {directory}")
-    parsed, errors = read_definitions(directory)
+    """Validate every program and rubric file; print each error as file:line: field: message."""
+    programs_dir = Path(current_app.config["PROGRAMS_DIR"])
+    rubrics_dir = Path(current_app.config["RUBRICS_DIR"])
+    if not any(programs_dir.glob("*.yaml")):
+        raise click.ClickException(f"no program files (*.yaml) in {programs_dir}")
+    catalog = read_catalog(programs_dir, rubrics_dir)
+    errors = [dataclasses.replace(e, file=_shown(Path(e.file))) for e in catalog.errors]
     lines: list[tuple[str, int, str]] = []
-    for path, text, definition in parsed:
+    for path, text, program in catalog.programs:
         summary = (
-            f"{definition.id}, {_count(definition.steps, 'step')}, "
-            f"{_count(definition.rules, 'rule')}, "
+            f"{program.id}, {_count(program.steps, 'step')}, {_count(program.rules, 'rule')}, "
+            f"rubric {program.rubric or '-'}, sha256 {definition_sha256(text)[:8]}…"
+        )
+        lines.append((_shown(path), 0, f"{_shown(path)}: ok ({summary})"))
+    for path, text, rubric in catalog.rubrics:
+        summary = (
+            f"{rubric.id}, {_count(rubric.sections, 'section')}, "
+            f"{_count(rubric.criteria(), 'criterion', 'criteria')}, "
             f"sha256 {definition_sha256(text)[:8]}…"
         )
         lines.append((_shown(path), 0, f"{_shown(path)}: ok ({summary})"))
     lines += [(error.file, error.line, str(error)) for error in errors]
     for _file, _line, text in sorted(lines):
         click.echo(text)
-    _note_rubrics(Path(current_app.config["RUBRICS_DIR"]))
     if errors:
         failed = len({error.file for error in errors})
         click.echo(f"{len(errors)} error(s) in {failed} file(s)", err=True)
         raise SystemExit(1)
 
 
-def _count(items: Sequence[object], noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-
-
-def _note_rubrics(directory: Path) -> None:
-    files = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
-    if files:
-        # Rubric definitions have no loader yet: say so rather than pretend they were checked.
-        click.echo(f"{_shown(directory)}: {len(files)} rubric file(s) not checked (no loader yet)")
+def _count(items: Sequence[object], noun: str, plural: str | None = None) -> str:
+    return f"{len(items)} {noun if len(items) == 1 else plural or noun + 's'}"
 
 
 def _shown(path: Path) -> str:
@@ -131,15 +133,18 @@ def migrate_command() -> None:
 
 
 def load_programs(session: Session) -> bool:
-    """Store changed program files as new versions and report; return True when all loaded."""
-    report = sync_programs(session, Path(current_app.config["PROGRAMS_DIR"]), now=clock.now())
-    for program_id in report.loaded:
-        click.echo(f"loaded     {program_id}")
-    for program_id in report.unchanged:
-        click.echo(f"unchanged  {program_id}")
-    for error in report.errors:
+    """Store changed rubric and program files as new versions and report; True when all loaded."""
+    programs, rubrics, errors = sync_catalog(
+        session, Path(current_app.config["PROGRAMS_DIR"]), Path(current_app.config["RUBRICS_DIR"]),
+        now=clock.now())
+    for kind, report in (("rubric", rubrics), ("program", programs)):
+        for definition_id in report.loaded:
+            click.echo(f"loaded     {kind} {definition_id}")
+        for definition_id in report.unchanged:
+            click.echo(f"unchanged  {kind} {definition_id}")
+    for error in errors:
         click.echo(f"error      {error}", err=True)
-    return not report.errors
+    return not errors
 
 
 @grants_cli.command("load")
@@ -279,7 +284,19 @@ def create_demo_data(session: Session) -> list[tuple[DemoAccount, str, bool]]:
                 now=now,
             )
         rows.append((demo, organization.name if organization else "", not exists))
+    _demo_reviewers_join_every_call(session, now)
     return rows
+
+
+def _demo_reviewers_join_every_call(session: Session, now: dt.datetime) -> None:
+    reviewers = session.scalars(sa.select(User).where(
+        User.role == Role.REVIEWER,
+        User.email.in_([d.email for d in DEMO_ACCOUNTS if d.role is Role.REVIEWER]))).all()
+    for key in session.scalars(sa.select(Program.key)):
+        for reviewer in reviewers:
+            if session.get(CallReviewer, (key, reviewer.id)) is None:
+                session.add(CallReviewer(program_key=key, reviewer_id=reviewer.id, added_at=now))
+    session.flush()
 
 
 def _demo_organization(session: Session, demo: DemoOrganization) -> Organization:
@@ -325,6 +342,28 @@ def demo_command() -> None:
     created = sum(1 for *_rest, new in rows if new)
     click.echo(f"demo accounts: {created} created, {len(rows) - created} already there")
     print_demo_accounts(rows)
+
+
+# --- outbox ----------------------------------------------------------------------------------
+
+
+@grants_cli.group("outbox")
+def outbox_group() -> None:
+    """E-mail waiting in the outbox."""
+
+
+@outbox_group.command("send")
+def outbox_send_command() -> None:
+    """Send unsent messages through GRANTS_SMTP_URL (run it from cron or a timer)."""
+    smtp_url = current_app.config["SMTP_URL"]
+    if not smtp_url:
+        raise click.ClickException(
+            "GRANTS_SMTP_URL is not set: messages stay in the outbox, readable at /manage/outbox"
+        )
+    with command_session() as session:
+        sent = emails.send_pending(session, smtp_url, current_app.config["MAIL_FROM"],
+                                   now=clock.now())
+    click.echo(f"sent {sent} message(s)")
 
 
 # --- init ------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "RUBRICS_DIR": str(PROJECT_ROOT / "rubrics"),
     "SECRET_KEY": None,  # default (development only): generated once into <INSTANCE_DIR>/secret_key
     "REDIS_URL": None,
+    "SMTP_URL": None,  # smtp://user:pw@host:587 (STARTTLS) or smtps://...:465; None: outbox only
+    "MAIL_FROM": "grants@localhost",
     "MAX_UPLOAD_MB": 20,
     "SIGNIN_MAX_FAILURES": 5,  # per account and per address, within SIGNIN_WINDOW_MINUTES
     "SIGNIN_WINDOW_MINUTES": 15,

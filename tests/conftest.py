@@ -26,7 +26,7 @@ from grants.db import create_engine
 from grants.domain.workflow import Role
 from grants.models import Organization, OrganizationKind, User
 from grants.services import accounts
-from grants.services.programs import sync_programs
+from grants.services.catalog import sync_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 # Inside every encoded program's demo call window (Japan time 2026-11-20 10:00).
@@ -68,7 +68,7 @@ def engine(
         reset_postgres(engine)
     upgrade(engine)
     with Session(engine) as session:
-        sync_programs(session, ROOT / "programs", now=NOW)
+        sync_catalog(session, ROOT / "programs", ROOT / "rubrics", now=NOW)
         session.commit()
     yield engine
     engine.dispose()

@@ -100,6 +100,8 @@ def explain(
         message = f"needs at least {ctx.get('min_length')} item(s)"
     elif kind in ("greater_than_equal", "greater_than"):
         message = f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    elif kind in ("less_than_equal", "less_than"):
+        message = f"must be at most {ctx.get('le', ctx.get('lt'))}"
     else:
         message = str(error.get("msg", kind)).removeprefix("Value error, ")
     if isinstance(value, _SCALARS) and kind not in ("missing", "string_too_short"):

@@ -152,11 +152,15 @@ def _threshold_problems(loc: Loc, criterion: Mapping[str, Any], scores: list[int
     if not scores:
         return []
     low, high = min(scores), max(scores)
-    return [
+    problems = [
         ((*loc, key), f"must be a score on the scale ({low} to {high})")
         for key in ("comment_required_at_or_below", "knockout_at_or_below")
         if isinstance(criterion.get(key), int) and not low <= criterion[key] <= high
     ]
+    if criterion.get("knockout_at_or_below") == high:
+        problems.append(((*loc, "knockout_at_or_below"),
+                         f"must be below the top score {high}, or every application is out"))
+    return problems
 
 
 _KNOWN_KEYS = schema_keys(sys.modules[__name__])

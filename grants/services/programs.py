@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,7 +11,7 @@ from grants.domain.definitions import Program as ProgramDefinition
 from grants.domain.definitions import load_program_file, parse_program
 from grants.models import Program, ProgramVersion
 from grants.services.audit import AuditTag
-from grants.services.definitions import DefinitionKind, Parsed, SyncReport, read_files, store
+from grants.services.definitions import DefinitionKind
 
 PROGRAMS = DefinitionKind(
     load_file=load_program_file,
@@ -22,19 +20,6 @@ PROGRAMS = DefinitionKind(
     key_column="program_key",
     tag=AuditTag.PROGRAM_LOAD,
 )
-
-
-def read_definitions(directory: Path) -> tuple[list[Parsed], list]:
-    """Parse every program file; a file with any error is left out whole and reported."""
-    return read_files(directory, PROGRAMS)
-
-
-def sync_programs(session: Session, directory: Path, *, now: dt.datetime) -> SyncReport:
-    """Store every valid program file whose text changed as its program's current version."""
-    parsed, errors = read_definitions(directory)
-    report = store(session, parsed, PROGRAMS, now=now)
-    report.errors = errors
-    return report
 
 
 def definition_of(version: ProgramVersion) -> ProgramDefinition:

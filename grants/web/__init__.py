@@ -29,8 +29,20 @@ def install_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from grants.web import apply, auth, calls, errors, files
+    from grants.web import (
+        access,
+        apply,
+        auth,
+        calls,
+        errors,
+        files,
+        manage_applications,
+        manage_calls,
+        review,
+    )
 
-    for blueprint in (auth.bp, calls.bp, apply.bp, files.bp):
+    for blueprint in (auth.bp, calls.bp, apply.bp, files.bp, review.bp, manage_calls.bp,
+                      manage_applications.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    app.jinja_env.globals["has_permission"] = access.has_permission

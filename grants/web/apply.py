@@ -31,7 +31,7 @@ from grants.forms.builder import (
     text_in,
 )
 from grants.models import Application, Organization
-from grants.services import apply
+from grants.services import apply, decide
 from grants.services.programs import definition_of
 from grants.storage import LocalStorage
 from grants.web import kept, uploads
@@ -357,5 +357,6 @@ def show(application_id: int) -> str | Response:
         snapshot=snapshot,
         organization=organization,
         definition=definition,
+        outcome=decide.published_outcome(get_session(), application),
         **answer_labels(definition),
     )

@@ -61,10 +61,15 @@ def safe_next(target: str | None) -> str:
 
 
 def home_url() -> str:
-    """Where a signed-in person starts: their applications when they have any to see."""
-    readers = (Permission.APPLICATION_READ_OWN, Permission.APPLICATION_READ_ANY)
-    if current_user.is_authenticated and any(has_permission(current_user, p) for p in readers):
-        return url_for("apply.dashboard")
+    """Where a signed-in person starts: the work their role does."""
+    starts = (
+        (Permission.REVIEW_WRITE, "review.queue"),
+        (Permission.CALL_READ, "manage.list_calls"),
+        (Permission.APPLICATION_READ_OWN, "apply.dashboard"),
+    )
+    for permission, endpoint in starts:
+        if current_user.is_authenticated and has_permission(current_user, permission):
+            return url_for(endpoint)
     return url_for("calls.list_calls")
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, current_app, send_file
 from werkzeug.wrappers import Response
 
 from grants.storage import LocalStorage
-from grants.web.access import Permission, load_application, require
+from grants.web.access import Permission, load_application, load_assignment, require
 
 bp = Blueprint("files", __name__)
 
@@ -18,12 +20,26 @@ def download_attachment(application_id: int, attachment_id: int) -> Response:
     attachment = next((a for a in application.attachments if a.id == attachment_id), None)
     if attachment is None:
         abort(404)
+    return send_stored(attachment.sha256, attachment.mime_type, attachment.filename)
+
+
+@bp.get("/review/assignments/<int:assignment_id>/files/<sha256>")
+@require(Permission.REVIEW_WRITE)
+def download_for_review(assignment_id: int, sha256: str) -> Response:
+    """A file of the frozen submission, for the reviewer it is assigned to (and no one else)."""
+    assignment = load_assignment(assignment_id)
+    snapshot = json.loads(assignment.application.submissions[-1].snapshot)
+    recorded = next((a for a in snapshot["attachments"] if a["sha256"] == sha256), None)
+    if recorded is None:
+        abort(404)
+    return send_stored(recorded["sha256"], recorded["mime_type"], recorded["filename"])
+
+
+def send_stored(sha256: str, mime_type: str, filename: str) -> Response:
+    """Send a stored file as a download that the browser never renders in the app's origin."""
     storage = LocalStorage(current_app.config["STORAGE_DIR"])
     response = send_file(
-        storage.open(attachment.sha256),
-        mimetype=attachment.mime_type,
-        as_attachment=True,
-        download_name=attachment.filename,
+        storage.open(sha256), mimetype=mime_type, as_attachment=True, download_name=filename,
         max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"

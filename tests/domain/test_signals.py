@@ -561,7 +561,7 @@ def test_compute_gives_kind_title_value_and_raw(program, application):
 
     assert signal == Signal(
         "operating_cost_after",
-        LocalizedText("交付終了後の年間運営費", "Yearly operating cost after funding ends"),
+        LocalizedText("国の支援終了後の年間運営費", "Yearly operating cost after funding ends"),
         LocalizedText("年 1,000円", "¥1,000 a year"),
         1_000,
     )

@@ -1,0 +1,106 @@
+"""Officers' exports: the ranking and every review's scores as CSV and as an Excel workbook.
+
+Tables are built once (headers in the reader's language, money as integer yen, scores as
+decimals) and written by `to_csv` or `to_xlsx`, so the two formats never disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from grants.domain.ranking import Ranking
+from grants.services.ranking import Scored
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Cell = str | int | Decimal | None
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def ranking_table(ranking: Ranking, scored: Mapping[int, Scored]) -> Table:
+    """One row per application, per group, in ranking order."""
+    headers = (_("Budget group"), _("Rank"), _("Reference"), _("Applicant"), _("Track"),
+               _("Score (0–100)"), _("Reviews"), _("Spread"), _("Flagged"), _("Knockout"),
+               _("Requested (yen)"), _("Cumulative (yen)"), _("Within budget"),
+               _("Decision"), _("Awarded (yen)"))
+    rows = []
+    for group in ranking.groups:
+        group_name = " / ".join(track or "-" for track in group.tracks)
+        for row in group.rows:
+            s = scored[row.entry.application_id]
+            decision = s.decision
+            rows.append((
+                group_name, row.rank, row.entry.reference, s.application.organization.name,
+                row.entry.track, row.entry.score, s.scores.aggregate.count,
+                s.scores.aggregate.spread, _yes_no(s.scores.aggregate.flagged),
+                _yes_no(row.entry.knockout), row.entry.requested_yen, row.cumulative_yen,
+                _yes_no(row.fits), str(decision.outcome) if decision else None,
+                decision.amount_yen if decision else None,
+            ))
+    return Table(_("Ranking"), headers, tuple(rows))
+
+
+def scores_table(scored: Sequence[Scored]) -> Table:
+    """One row per submitted review: every criterion's score, the total and the knockouts."""
+    criteria = scored[0].scores.rubric.criteria() if scored else ()
+    headers = (_("Reference"), _("Reviewer"), *(c.id for c in criteria), _("Total (0–100)"),
+               _("Knockouts"))
+    rows = [
+        (s.application.reference, review.assignment.reviewer.display_name,
+         *(review.ratings.get(c.id) for c in criteria), card.total, " ".join(card.knockouts))
+        for s in scored
+        for review, card in s.scores.reviews
+    ]
+    return Table(_("Scores"), headers, tuple(rows))
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Japanese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.headers)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in table.rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(tables: Sequence[Table]) -> bytes:
+    """One worksheet per table; numbers stay numbers, yen columns formatted with separators."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for table in tables:
+        sheet = workbook.create_sheet(title=table.title[:31])
+        sheet.append(list(table.headers))
+        for row in table.rows:
+            sheet.append([_xlsx_cell(cell) for cell in row])
+        for index, header in enumerate(table.headers, start=1):
+            letter = get_column_letter(index)
+            sheet.column_dimensions[letter].width = max(10, min(40, len(header) * 2))
+            if "(yen)" in header or "円" in header:
+                for cell in sheet[letter][1:]:
+                    cell.number_format = "#,##0"
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_cell(cell: Cell) -> str | int | float | None:
+    # openpyxl writes Decimal as text in some versions; scores are two-decimal numbers.
+    return float(cell) if isinstance(cell, Decimal) else cell

@@ -1,0 +1,107 @@
+"""Decisions: award with an amount that never exceeds the request or the caps, or reject."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from grants import emails
+from grants.domain import workflow
+from grants.domain.budget import award_amount, summarize
+from grants.domain.errors import DomainError
+from grants.domain.workflow import Action
+from grants.models import Application, Assignment, Decision, Outcome, Review, ReviewState, User
+from grants.services.apply import data_from_snapshot
+from grants.services.audit import AuditTag, record
+from grants.services.programs import definition_of
+
+
+class AmountRefused(DomainError):
+    """The amount is above what may be awarded (or not positive)."""
+
+    def __init__(self, limit: AwardLimit) -> None:
+        super().__init__("amount_refused")
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class AwardLimit:
+    """The most that may be awarded, and how it was found (kept with the decision)."""
+
+    requested_yen: int
+    cap_yen: int | None
+    rounding_yen: int
+    maximum_yen: int
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {"requested_yen": self.requested_yen, "cap_yen": self.cap_yen,
+                "rounding_yen": self.rounding_yen, "maximum_yen": self.maximum_yen}
+
+
+def award_limit(application: Application) -> AwardLimit:
+    """From the frozen submission: the request, the cap that applied, the program's rounding."""
+    definition = definition_of(application.program_version)
+    snapshot = json.loads(application.submissions[-1].snapshot)
+    data = data_from_snapshot(snapshot)
+    lines = data.answers.get(definition.budget_field.id) if definition.budget_field else None
+    summary = summarize(definition, lines or [], data)
+    rounding = definition.budget.award_rounding_yen
+    return AwardLimit(summary.total_yen, summary.cap_yen, rounding,
+                      award_amount(summary.total_yen, summary.cap_yen, rounding))
+
+
+def decide(
+    session: Session, application: Application, *, outcome: Outcome, amount_yen: int | None,
+    rationale: str, actor: User, now: dt.datetime,
+) -> Decision:
+    """Award (the amount rounded down to the program's step) or reject, with a rationale."""
+    rationale = rationale.strip()
+    if not rationale:
+        raise DomainError("rationale_required")
+    limit = award_limit(application)
+    computation = limit.as_dict()
+    if outcome is Outcome.AWARD:
+        amount_yen = limit.maximum_yen if amount_yen is None else amount_yen
+        amount_yen -= amount_yen % limit.rounding_yen
+        if not 0 < amount_yen <= limit.maximum_yen:
+            raise AmountRefused(limit)
+        computation["awarded_yen"] = amount_yen
+    else:
+        amount_yen = None
+    action = Action.AWARD if outcome is Outcome.AWARD else Action.REJECT
+    application.state = workflow.fire(application.state, action, actor.role)
+    decision = Decision(application_id=application.id, outcome=outcome, amount_yen=amount_yen,
+                        computation=computation, rationale=rationale, decided_by_id=actor.id,
+                        decided_at=now)
+    session.add(decision)
+    session.flush()
+    record(session, AuditTag.APPLICATION_DECIDE, subject_type="application",
+           subject_id=application.id, actor=actor, now=now,
+           data={"outcome": str(outcome), "amount_yen": amount_yen, "computation": computation,
+                 "rationale": rationale})
+    emails.queue_for_applicant(session, "decision", application, now=now, decision=decision)
+    return decision
+
+
+@dataclass(frozen=True)
+class PublishedOutcome:
+    """What the applicant sees once decided: the decision and the comments marked shareable."""
+
+    decision: Decision
+    comments: list[str]
+
+
+def published_outcome(session: Session, application: Application) -> PublishedOutcome | None:
+    decision = session.scalar(sa.select(Decision).filter_by(application_id=application.id))
+    if decision is None:
+        return None
+    comments = session.scalars(
+        sa.select(Review.comment_for_applicant).join(Review.assignment)
+        .where(Assignment.application_id == application.id,
+               Review.state == ReviewState.SUBMITTED, Review.comment_for_applicant.is_not(None))
+        .order_by(Review.id)).all()
+    return PublishedOutcome(decision, list(comments))
