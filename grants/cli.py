@@ -28,7 +28,7 @@ from grants.config import PROJECT_ROOT
 from grants.domain.definitions import definition_sha256
 from grants.domain.workflow import Role
 from grants.models import CallReviewer, Organization, OrganizationKind, Program, User
-from grants.services import accounts
+from grants.services import accounts, audit
 from grants.services.catalog import read_catalog, sync_catalog
 
 grants_cli = AppGroup("grants", help="Set up and maintain a Grants installation.")
@@ -364,6 +364,28 @@ def outbox_send_command() -> None:
         sent = emails.send_pending(session, smtp_url, current_app.config["MAIL_FROM"],
                                    now=clock.now())
     click.echo(f"sent {sent} message(s)")
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+@grants_cli.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify_command() -> None:
+    """Recompute the audit chain; report the first broken link and exit 1 if there is one."""
+    with current_app.extensions["grants.sessionmaker"]() as session:
+        report = audit.verify(session)
+    if report.broken is not None:
+        event = report.broken
+        click.echo(
+            f"BROKEN at event {event.id} ({event.tag}, {event.subject_type} {event.subject_id}, "
+            f"{event.at.isoformat()}): {report.count} event(s) before it hold", err=True)
+        raise SystemExit(1)
+    click.echo(f"audit chain intact: {report.count} event(s), head {report.head_hash or '-'}")
 
 
 # --- init ------------------------------------------------------------------------------------

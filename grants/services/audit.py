@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,3 +80,30 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of recomputing the chain: how far it holds, and the first broken event."""
+
+    count: int
+    head_hash: str | None
+    broken: AuditEvent | None
+
+
+def verify(session: Session) -> ChainReport:
+    """Recompute every link in order, streaming, and report the first event that breaks."""
+    ids: list[int] = []
+    events = session.scalars(
+        sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000))
+
+    def links():
+        for event in events:
+            ids.append(event.id)
+            yield event_body(event), event.prev_hash, event.hash
+
+    broken_at = records.verify_chain(links())
+    if broken_at is not None:
+        return ChainReport(broken_at, None, session.get(AuditEvent, ids[broken_at]))
+    head = session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    return ChainReport(len(ids), head, None)
