@@ -144,3 +144,5 @@ class Moderation(Base):
     rationale: Mapped[str] = mapped_column(sa.Text)
     moderated_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     moderated_at: Mapped[dt.datetime]
+
+    moderated_by: Mapped[User] = relationship()

@@ -39,6 +39,10 @@ class AuditTag(enum.StrEnum):
     REVIEW_REOPEN = "manage:review:reopen"
     SCORE_MODERATE = "manage:score:moderate"
     APPLICATION_DECIDE = "manage:application:decide"
+    RECORD_DOWNLOAD = "audit:record:download"
+    BATCH_REQUEST = "audit:batch:request"
+    BATCH_DOWNLOAD = "audit:batch:download"
+    PACKET_DOWNLOAD = "review:packet:download"
 
 
 def event_body(event: AuditEvent) -> dict[str, Any]:

@@ -38,11 +38,12 @@ def register_blueprints(app: Flask) -> None:
         files,
         manage_applications,
         manage_calls,
+        packets,
         review,
     )
 
     for blueprint in (auth.bp, calls.bp, apply.bp, files.bp, review.bp, manage_calls.bp,
-                      manage_applications.bp):
+                      manage_applications.bp, packets.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     app.jinja_env.globals["has_permission"] = access.has_permission

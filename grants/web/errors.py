@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from grants.domain.errors import DomainError
 from grants.domain.workflow import TransitionNotAllowed
+from grants.rendering import MissingJapaneseFont, RenderError
 from grants.services.apply import CallClosed
 from grants.web import kept
 
@@ -58,6 +59,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(TransitionNotAllowed)
     def transition_refused(_error: TransitionNotAllowed) -> tuple[str, int]:
         return _page(409, _("This application cannot do that in its current state."))
+
+    @app.errorhandler(MissingJapaneseFont)
+    def no_japanese_font(error: MissingJapaneseFont) -> tuple[str, int]:
+        current_app.logger.error("PDF refused: %s", error)
+        return _page(503, _("PDF documents cannot be made on this server yet: no font covering "
+                            "Japanese is installed. Ask the administrator to install the Debian "
+                            "package fonts-noto-cjk."))
+
+    @app.errorhandler(RenderError)
+    def render_failed(error: RenderError) -> tuple[str, int]:
+        current_app.logger.error("PDF rendering failed: %s", error)
+        return _page(503, _("The PDF could not be made this time. Please try again in a few "
+                            "minutes; if it keeps failing, tell the program office."))
 
     @app.errorhandler(DomainError)
     def domain_error(_error: DomainError) -> tuple[str, int]:

@@ -7,12 +7,20 @@ from typing import Any
 
 from grants.domain.definitions import Program
 
-TINY_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
+def _blank_pdf() -> bytes:
+    """A one-page PDF that readers (and the packet's appendix) accept: made by pypdf."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+TINY_PDF = _blank_pdf()
 PARTNER_CODES = ("012131", "072133")  # 北海道 伊達市, 福島県 伊達市: same name, two governments
 
 
@@ -22,13 +30,13 @@ def lock_version(html: str) -> str:
     return match.group(1)
 
 
-def field_value(definition: Program, field: Any) -> Any:
-    """A valid answer for one field of any encoded program."""
+def field_value(definition: Program, field: Any, text: str = "") -> Any:
+    """A valid answer for one field of any encoded program (`text` is added to free text)."""
     kind = field.kind
     if kind == "text":
-        return "テスト事業"
+        return f"テスト事業{text}"[: getattr(field, "max_length", None) or None]
     if kind == "long_text":
-        return "地域の課題を具体的に解決する計画です。"
+        return f"地域の課題を具体的に解決する計画です。{text}"
     if kind == "number":
         return "3"
     if kind == "yen":
@@ -46,7 +54,7 @@ def field_value(definition: Program, field: Any) -> Any:
     raise AssertionError(kind)
 
 
-def step_form(definition: Program, step: Any, version: str) -> dict[str, Any]:
+def step_form(definition: Program, step: Any, version: str, text: str = "") -> dict[str, Any]:
     data: dict[str, Any] = {"lock_version": version, "action": "next"}
     for field in step.fields:
         name = f"f_{field.id}"
@@ -54,14 +62,14 @@ def step_form(definition: Program, step: Any, version: str) -> dict[str, Any]:
             for i, code in enumerate(PARTNER_CODES):
                 data[f"{name}-{i}-kind"] = "local_government"
                 data[f"{name}-{i}-code"] = code
-                data[f"{name}-{i}-role"] = "参加団体"
+                data[f"{name}-{i}-role"] = f"参加団体{text}"
         elif field.kind == "budget_lines":
             categories = definition.budget.categories
             ordinary = next(c for c in categories if not c.equipment)
             data.update(
                 {
                     f"{name}-0-category": ordinary.id,
-                    f"{name}-0-description": "人材育成",
+                    f"{name}-0-description": f"人材育成{text}",
                     f"{name}-0-acquisition": "none",
                     f"{name}-0-amount_yen": "3,000,000",
                 }
@@ -77,9 +85,9 @@ def step_form(definition: Program, step: Any, version: str) -> dict[str, Any]:
                     }
                 )
         elif field.kind == "file":
-            data[f"upload_{field.id}"] = (_pdf(), f"{field.id}.pdf")
+            data[f"upload_{field.id}"] = (_pdf(), f"{field.id}{text}.pdf")
         else:
-            data[name] = field_value(definition, field)
+            data[name] = field_value(definition, field, text)
     return data
 
 
@@ -89,15 +97,16 @@ def _pdf() -> Any:
     return io.BytesIO(TINY_PDF)
 
 
-def fill_application(client: Any, definition: Program, application_id: int) -> None:
-    """Walk every step with valid answers, saving each."""
+def fill_application(client: Any, definition: Program, application_id: int,
+                     text: str = "") -> None:
+    """Walk every step with valid answers, saving each; `text` goes into every free text."""
     for step in definition.steps:
         url = f"/applications/{application_id}/steps/{step.id}"
         page = client.get(url)
         assert page.status_code == 200, (step.id, page.status_code)
         response = client.post(
             url,
-            data=step_form(definition, step, lock_version(page.text)),
+            data=step_form(definition, step, lock_version(page.text), text),
             content_type="multipart/form-data",
         )
         assert response.status_code == 303, (step.id, response.status_code, response.text[:3000])

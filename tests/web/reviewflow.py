@@ -32,14 +32,14 @@ KEY = "ict-kizuna-2010"
 
 
 def submit_application(client: Any, auth: Any, session: Session, make_user: Any,
-                       key: str = KEY, lg_code: str = "011002") -> Application:
+                       key: str = KEY, lg_code: str = "011002", text: str = "") -> Application:
     """An applicant (a local government) fills and submits a whole application, then signs out."""
     definition = definition_of(session.get(Program, key).current_version)
     applicant = make_user(Role.APPLICANT, kind=OrganizationKind.LOCAL_GOVERNMENT, lg_code=lg_code)
     auth.sign_in(applicant)
     assert client.post(f"/calls/{key}/start").status_code == 303
     application = session.scalars(sa.select(Application).order_by(Application.id.desc())).first()
-    fill_application(client, definition, application.id)
+    fill_application(client, definition, application.id, text)
     response = client.post(f"/applications/{application.id}/submit", data={"confirm": "y"})
     assert response.status_code == 303, response.text[:2000]
     auth.sign_out()

@@ -1,0 +1,69 @@
+"""The review packet: the application as submitted, for the people who review and decide it.
+
+An officer's packet carries every reviewer's scores and comments, the aggregate and the
+moderation; a reviewer's packet carries their own review only, never another reviewer's.
+The applicant's own PDF attachments follow the generated pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from grants.documents import facts as facts_module
+from grants.documents.rendering import render
+from grants.models import Application, Assignment, Moderation, Review, User
+from grants.rendering import append_pdfs, appendable
+from grants.services import reviewing
+from grants.storage import LocalStorage
+from grants.web.access import Permission, has_permission
+from grants.web.apply import answer_labels
+
+
+@dataclass(frozen=True)
+class Packet:
+    pdf: bytes
+    appended: tuple[str, ...]  # SHA-256 of the applicant's PDFs appended after the pages
+    skipped: tuple[str, ...]  # file names of PDFs that could not be appended, and why
+
+
+def review_packet_pdf(session: Session, application: Application, viewer: User, *,
+                      now: dt.datetime) -> Packet:
+    """Render the packet as `viewer` may see it (officers: every review; reviewers: their own)."""
+    facts = facts_module.gather(session, application)
+    officer_view = has_permission(viewer, Permission.CALL_READ)
+    moderations = list(session.scalars(sa.select(Moderation).filter_by(
+        application_id=application.id))) if officer_view else []
+    scores = reviewing.scores(facts.rubric, _reviews_for(session, application, viewer,
+                                                         officer_view), moderations)
+    storage = LocalStorage(current_app.config["STORAGE_DIR"])
+    appended, skipped, extra = [], [], []
+    for attachment in facts.snapshot["attachments"]:
+        if attachment["mime_type"] != "application/pdf":
+            continue
+        data = storage.read(attachment["sha256"])
+        problem = appendable(data)
+        if problem:
+            skipped.append(f"{attachment['filename']} ({problem})")
+        else:
+            appended.append(attachment)
+            extra.append(data)
+    pdf = render("pdf/packet.html", facts=facts, scores=scores, viewer=viewer,
+                 officer_view=officer_view, appended=appended, skipped=skipped,
+                 generated_at=now, **answer_labels(facts.definition))
+    merged = append_pdfs(pdf, extra)
+    return Packet(merged.pdf, tuple(a["sha256"] for a in appended),
+                  tuple(skipped) + tuple(s.reason for s in merged.skipped))
+
+
+def _reviews_for(session: Session, application: Application, viewer: User,
+                 officer_view: bool) -> list[Review]:
+    query = (sa.select(Review).join(Review.assignment)
+             .where(Assignment.application_id == application.id).order_by(Review.id))
+    if not officer_view:
+        query = query.where(Assignment.reviewer_id == viewer.id)
+    return list(session.scalars(query))

@@ -1,0 +1,77 @@
+"""Helpers for the rendering tests: a local HTTP server that must stay silent, PDF inspection."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import re
+import shutil
+import threading
+
+import pikepdf
+import pypdf
+import pytest
+
+needs_fontconfig = pytest.mark.skipif(
+    shutil.which("fc-list") is None, reason="fontconfig's fc-list is not installed"
+)
+
+
+class SilentServer:
+    """A local HTTP server that records every request; the tests assert it got none."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        requests = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                requests.append(self.path)
+                # A redirect to a local file: older WeasyPrint releases followed these.
+                self.send_response(302)
+                self.send_header("Location", "file:///etc/passwd")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> SilentServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+
+
+def embedded_fonts(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Dictionary]:
+    """BaseFont name -> the font's descriptor, for every font on every page."""
+    found = {}
+    for page in pdf.pages:
+        for font in page.Resources.get("/Font", {}).values():
+            for descendant in font.get("/DescendantFonts", [font]):
+                found[str(descendant.BaseFont)] = descendant.FontDescriptor
+    return found
+
+
+def to_unicode(pdf: pikepdf.Pdf, base_font: str) -> set[str]:
+    """The characters a Type0 font's /ToUnicode CMap maps its glyphs to (bfchar entries)."""
+    chars: set[str] = set()
+    for page in pdf.pages:
+        for font in page.Resources.get("/Font", {}).values():
+            if str(font.BaseFont) == base_font:
+                cmap = font.ToUnicode.read_bytes().decode("ascii")
+                pairs = re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", cmap)
+                chars |= {bytes.fromhex(text).decode("utf-16-be") for _, text in pairs}
+    return chars
