@@ -22,6 +22,7 @@ from grants.rendering.errors import RenderFailed, RenderTimeout
 
 LOGGER = logging.getLogger("grants.rendering")
 CHILD = "grants.rendering.child"
+CHILD_ENV = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TZ", "SYSTEMROOT"})
 STDERR_KEPT = 4000  # characters of the child's stderr kept in RenderFailed.detail
 
 
@@ -35,8 +36,11 @@ def run_limited(target: str, job: Any, *, timeout_s: float, memory_mb: int) -> A
     if timeout_s <= 0 or memory_mb <= 0:
         raise ValueError("timeout_s and memory_mb must be positive")
     request = pickle.dumps((target, job, timeout_s, memory_mb), pickle.HIGHEST_PROTOCOL)
+    # Only what rendering needs: never the app's secrets (SECRET_KEY, DATABASE_URL, ...).
     # The parent's import path, as multiprocessing would pass it; -P keeps the cwd out of it.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    env = {key: value for key, value in os.environ.items() if key in CHILD_ENV
+           or key.startswith(("LC_", "FONTCONFIG", "XDG_"))}
+    env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
     command = [sys.executable, "-P", "-m", CHILD]
     # A fixed command running our own module: no shell, nothing from the document in it.
     with subprocess.Popen(  # noqa: S603

@@ -50,3 +50,8 @@ def state(job: Any) -> dict[str, Any]:
 
 def unsendable(job: Any) -> Any:
     return lambda: job
+
+
+def environment(job: Any) -> dict[str, str]:
+    """The child's environment variables."""
+    return dict(os.environ)

@@ -88,3 +88,15 @@ def test_a_result_that_cannot_be_sent_fails_clearly():
 def test_an_unknown_target_fails_clearly():
     with pytest.raises(RenderFailed, match="AttributeError"):
         run("no_such_function")
+
+
+
+def test_the_child_never_sees_the_apps_secrets(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "do-not-leak")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://user:pw@db/grants")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+    environment = run("environment")
+
+    assert "SECRET_KEY" not in environment and "DATABASE_URL" not in environment
+    assert environment["LANG"] == "C.UTF-8" and "PATH" in environment
