@@ -32,7 +32,7 @@ def test_officer_packet_holds_the_submission_and_every_review(session, decided_a
     for reviewer in d.reviewers:
         assert reviewer.display_name in text
         assert d.comments[reviewer.id] in text
-    assert "両者の根拠を比較して調整した。" in text  # the moderation's rationale
+    assert "両者の根拠を比較して調整した。" in text.replace("\n", "")  # the moderation
     assert "申請額に占める機器の割合" in text  # a signal
     pdfs = [a for a in d.application.attachments if a.mime_type == "application/pdf"]
     assert len(packet.appended) == len(pdfs) > 0 and packet.skipped == ()
@@ -98,9 +98,8 @@ def test_cli_writes_the_packet(app, session, decided_application, tmp_path):
 
 
 def test_user_text_never_makes_the_renderer_fetch(client, auth, session, make_user):
-    from tests.documents.conftest import decided
-
     from grants.documents.record import audit_record_pdf
+    from tests.documents.conftest import decided
 
     with SilentServer() as server:
         bait = f' <img src="{server.url}/i"> file:///etc/passwd url({server.url}/u)'

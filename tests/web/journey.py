@@ -7,6 +7,7 @@ from typing import Any
 
 from grants.domain.definitions import Program
 
+
 def _blank_pdf() -> bytes:
     """A one-page PDF that readers (and the packet's appendix) accept: made by pypdf."""
     import io

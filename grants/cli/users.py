@@ -1,0 +1,232 @@
+"""``create-user``, ``demo`` and ``init``: accounts, demo data, and first-run setup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from grants import clock
+from grants.cli import command_session, grants_cli
+from grants.cli.definitions import load_programs, migrate, report_migration
+from grants.domain.workflow import Role
+from grants.models import (
+    CallReviewer,
+    Organization,
+    OrganizationKind,
+    Program,
+    User,
+)
+from grants.services import accounts
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+@grants_cli.command("create-user")
+@click.option("--email", required=True, help="Sign-in address.")
+@click.option("--name", required=True, help="Name shown to other users.")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--organization-id", type=int, help="Organization the user acts for.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for (twice, hidden) when not given.",
+)
+def create_user_command(
+    email: str, name: str, role: str, organization_id: int | None, password: str
+) -> None:
+    """Create an account (staff, or an applicant of an existing organization)."""
+    with command_session() as session:
+        organization = None
+        if organization_id is not None:
+            organization = session.get(Organization, organization_id)
+            if organization is None:
+                raise click.BadParameter(
+                    f"no organization {organization_id}", param_hint="--organization-id"
+                )
+        try:
+            user = accounts.create_user(
+                session,
+                email=email,
+                password=password,
+                display_name=name,
+                role=Role(role),
+                organization=organization,
+                now=clock.now(),
+            )
+        except accounts.AccountError as exc:
+            raise click.ClickException(_ACCOUNT_ERRORS.get(exc.code, exc.code)) from None
+        session.commit()
+        click.echo(f"created user {user.id}: {user.email} ({user.role})")
+
+
+_ACCOUNT_ERRORS = {
+    "email_taken": "an account with this e-mail address already exists",
+    "password_too_short": f"the password needs at least {accounts.MIN_PASSWORD_LENGTH} characters",
+    "organization_required": "an applicant needs --organization-id",
+}
+
+
+# --- demo data -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoOrganization:
+    key: str
+    name: str
+    kind: OrganizationKind
+    lg_code: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: Role
+    password: str
+    organization: str | None = None  # a DemoOrganization key
+
+
+DEMO_ORGANIZATIONS = (
+    # Real local governments by their 全国地方公共団体コード; names come from the registry.
+    DemoOrganization("sapporo", "札幌市", OrganizationKind.LOCAL_GOVERNMENT, "011002"),
+    DemoOrganization("date", "伊達市", OrganizationKind.LOCAL_GOVERNMENT, "012335"),
+    # Made-up names: the demo must not speak for a real NPO or company.
+    DemoOrganization("npo", "特定非営利活動法人 デモ地域ICT支援ネット", OrganizationKind.NPO),
+    DemoOrganization(
+        "third", "株式会社デモ地域情報センター（第3セクター）", OrganizationKind.THIRD_SECTOR
+    ),
+)
+
+DEMO_ACCOUNTS = (
+    DemoAccount(
+        "sapporo@example.jp", "札幌市 情報政策課 佐藤", Role.APPLICANT, "applicant-demo", "sapporo"
+    ),
+    DemoAccount(
+        "sapporo2@example.jp", "札幌市 情報政策課 鈴木", Role.APPLICANT, "applicant-demo", "sapporo"
+    ),
+    DemoAccount(
+        "date@example.jp", "伊達市 企画財政課 高橋", Role.APPLICANT, "applicant-demo", "date"
+    ),
+    DemoAccount(
+        "npo@example.jp", "デモ地域ICT支援ネット 田中", Role.APPLICANT, "applicant-demo", "npo"
+    ),
+    DemoAccount(
+        "third@example.jp", "デモ地域情報センター 伊藤", Role.APPLICANT, "applicant-demo", "third"
+    ),
+    DemoAccount("reviewer@example.jp", "審査委員 渡辺", Role.REVIEWER, "reviewer-demo"),
+    DemoAccount("officer@example.jp", "事業担当 山本", Role.OFFICER, "officer-demo"),
+    DemoAccount("auditor@example.jp", "監査担当 中村", Role.AUDITOR, "auditor-demo"),
+    DemoAccount("admin@example.jp", "システム管理者 小林", Role.ADMIN, "admin-demo"),
+)
+
+
+def create_demo_data(session: Session) -> list[tuple[DemoAccount, str, bool]]:
+    """Create the demo organizations and accounts that do not exist yet; flush, never commit.
+
+    Returns each account with its organization's name and whether it was created now.
+    """
+    now = clock.now()
+    organizations = {demo.key: _demo_organization(session, demo) for demo in DEMO_ORGANIZATIONS}
+    rows = []
+    for demo in DEMO_ACCOUNTS:
+        organization = organizations[demo.organization] if demo.organization else None
+        exists = session.scalar(sa.select(User.id).filter_by(email=demo.email)) is not None
+        if not exists:
+            accounts.create_user(
+                session,
+                email=demo.email,
+                password=demo.password,
+                display_name=demo.name,
+                role=demo.role,
+                organization=organization,
+                now=now,
+            )
+        rows.append((demo, organization.name if organization else "", not exists))
+    _demo_reviewers_join_every_call(session, now)
+    return rows
+
+
+def _demo_reviewers_join_every_call(session: Session, now: dt.datetime) -> None:
+    reviewers = session.scalars(sa.select(User).where(
+        User.role == Role.REVIEWER,
+        User.email.in_([d.email for d in DEMO_ACCOUNTS if d.role is Role.REVIEWER]))).all()
+    for key in session.scalars(sa.select(Program.key)):
+        for reviewer in reviewers:
+            if session.get(CallReviewer, (key, reviewer.id)) is None:
+                session.add(CallReviewer(program_key=key, reviewer_id=reviewer.id, added_at=now))
+    session.flush()
+
+
+def _demo_organization(session: Session, demo: DemoOrganization) -> Organization:
+    if demo.kind is not OrganizationKind.LOCAL_GOVERNMENT:
+        existing = session.scalar(sa.select(Organization).filter_by(name=demo.name, kind=demo.kind))
+        if existing is not None:
+            return existing
+    new = accounts.NewOrganization(name=demo.name, kind=demo.kind, lg_code=demo.lg_code)
+    return accounts.find_or_create_organization(session, new)
+
+
+def _refuse_in_production() -> None:
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException(
+            "demo accounts have published passwords: refused when GRANTS_ENV=production"
+        )
+
+
+def print_demo_accounts(rows: Sequence[tuple[DemoAccount, str, bool]]) -> None:
+    header = ("E-mail", "Password", "Role", "Organization")
+    table = [header] + [(d.email, d.password, str(d.role), org) for d, org, _new in rows]
+    widths = [max(_width(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        cells = [
+            cell + " " * (width - _width(cell))
+            for cell, width in zip(row[:-1], widths, strict=True)
+        ]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: CJK characters are two wide."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+@grants_cli.command("demo")
+def demo_command() -> None:
+    """Create demo organizations and accounts (development only; safe to run again)."""
+    _refuse_in_production()
+    with command_session() as session:
+        rows = create_demo_data(session)
+        session.commit()
+    created = sum(1 for *_rest, new in rows if new)
+    click.echo(f"demo accounts: {created} created, {len(rows) - created} already there")
+    print_demo_accounts(rows)
+
+
+
+# --- init ------------------------------------------------------------------------------------
+
+
+@grants_cli.command("init")
+def init_command() -> None:
+    """Migrate, load rubrics and programs, create the demo accounts: what `make run` does first."""
+    _refuse_in_production()
+    report_migration(migrate(current_app))
+    with command_session() as session:
+        ok = load_programs(session)
+        rows = create_demo_data(session)
+        session.commit()
+    click.echo("")
+    click.echo("Demo accounts (development only):")
+    print_demo_accounts(rows)
+    if not ok:
+        click.echo("some program files were not loaded: fix them (flask grants check)", err=True)
+        raise SystemExit(1)
