@@ -106,7 +106,10 @@ def verify(session: Session) -> ChainReport:
             ids.append(event.id)
             yield event_body(event), event.prev_hash, event.hash
 
-    broken_at = records.verify_chain(links())
+    try:
+        broken_at = records.verify_chain(links())
+    finally:
+        events.close()  # stopping at a broken link leaves PostgreSQL's server cursor open
     if broken_at is not None:
         return ChainReport(broken_at, None, session.get(AuditEvent, ids[broken_at]))
     head = session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
