@@ -27,7 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "PROGRAMS_DIR": str(PROJECT_ROOT / "programs"),
     "RUBRICS_DIR": str(PROJECT_ROOT / "rubrics"),
     "SECRET_KEY": None,  # default (development only): generated once into <INSTANCE_DIR>/secret_key
-    "REDIS_URL": None,
+    "REDIS_URL": None,  # set: background jobs (batch downloads) go to RQ workers; unset: inline
+    "RQ_QUEUE": "grants",  # the RQ queue the workers listen on (`rq worker grants`)
+    "BATCH_DIR": None,  # default: <INSTANCE_DIR>/batches (shared with the RQ workers)
+    "BATCH_RUNNER": "thread",  # without REDIS_URL: "thread" (in the background) or "request"
     "SMTP_URL": None,  # smtp://user:pw@host:587 (STARTTLS) or smtps://...:465; None: outbox only
     "MAIL_FROM": "grants@localhost",
     "MAX_UPLOAD_MB": 20,
@@ -94,6 +97,8 @@ def _fill_defaults(settings: dict[str, Any]) -> None:
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'grants.sqlite'}"
     if not settings["STORAGE_DIR"]:
         settings["STORAGE_DIR"] = str(instance / "files")
+    if not settings["BATCH_DIR"]:
+        settings["BATCH_DIR"] = str(instance / "batches")
     if not settings["SECRET_KEY"] and not production and not settings.get("TESTING"):
         settings["SECRET_KEY"] = _instance_secret(instance)
 
@@ -108,6 +113,8 @@ def _validate(settings: dict[str, Any]) -> None:
             raise ConfigError("DATABASE_URL must be set in production (PostgreSQL)")
     if not settings["SECRET_KEY"]:
         raise ConfigError("SECRET_KEY is empty")
+    if settings["BATCH_RUNNER"] not in ("thread", "request"):
+        raise ConfigError("GRANTS_BATCH_RUNNER must be 'thread' or 'request'")
     if settings["DEFAULT_LOCALE"] not in ("ja", "en"):
         raise ConfigError("GRANTS_DEFAULT_LOCALE must be 'ja' or 'en'")
 

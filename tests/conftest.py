@@ -106,6 +106,7 @@ def app_config(tmp_path: Path, engine: sa.Engine) -> dict[str, Any]:
         "STORAGE_DIR": str(tmp_path / "files"),
         "PROGRAMS_DIR": str(ROOT / "programs"),
         "WTF_CSRF_ENABLED": False,
+        "BATCH_RUNNER": "request",  # the test's data lives in its rolled-back transaction
     }
 
 

@@ -3,6 +3,7 @@
 from grants.models.accounts import Organization, OrganizationKind, SignInAttempt, User
 from grants.models.applications import Application, Attachment, KeptForm, Submission
 from grants.models.audit import AuditEvent
+from grants.models.batches import BatchJob, BatchState
 from grants.models.decisions import Decision, OutboxMessage, Outcome
 from grants.models.programs import Program, ProgramVersion
 from grants.models.reviews import (
@@ -23,6 +24,8 @@ __all__ = [
     "AssignmentState",
     "Attachment",
     "AuditEvent",
+    "BatchJob",
+    "BatchState",
     "CallReviewer",
     "ConflictDeclaration",
     "Decision",

@@ -32,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
     from grants.web import (
         access,
         apply,
+        audit,
         auth,
         calls,
         errors,
@@ -43,7 +44,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for blueprint in (auth.bp, calls.bp, apply.bp, files.bp, review.bp, manage_calls.bp,
-                      manage_applications.bp, packets.bp):
+                      manage_applications.bp, audit.bp, packets.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     app.jinja_env.globals["has_permission"] = access.has_permission

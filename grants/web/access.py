@@ -30,15 +30,19 @@ class Permission(enum.StrEnum):
     CALL_MANAGE = "manage:call:write"  # screen, assign, moderate, decide
     CALL_READ = "manage:call:read"  # rankings, exports, calibration, outbox
     REVIEW_WRITE = "review:review:write"  # own assignments only
+    AUDIT_READ = "audit:record:read"  # funded applications, their records, batch downloads
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.APPLICANT: frozenset({Permission.APPLICATION_WRITE, Permission.APPLICATION_READ_OWN}),
     Role.REVIEWER: frozenset({Permission.REVIEW_WRITE}),
+    # Officers search and download records too: the ministry's staff answer the Board of
+    # Audit's requests for documents. Every download is an audit event naming who made it.
     Role.OFFICER: frozenset(
-        {Permission.APPLICATION_READ_ANY, Permission.CALL_MANAGE, Permission.CALL_READ}
+        {Permission.APPLICATION_READ_ANY, Permission.CALL_MANAGE, Permission.CALL_READ,
+         Permission.AUDIT_READ}
     ),
-    Role.AUDITOR: frozenset(),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
     Role.ADMIN: frozenset({Permission.APPLICATION_READ_ANY, Permission.CALL_READ}),
 }
 

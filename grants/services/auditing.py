@@ -1,0 +1,284 @@
+"""Funded applications for auditors: search them, and open one with its decision and snapshot.
+
+A funded application is one in state awarded with an award decision. Years after the money
+was spent, auditors find them by call, fiscal year, prefecture, a local government taking part
+(the lead or a partner of the frozen submission), the organization's name and the amount.
+Every search runs the same few queries however many applications match.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+
+from grants.domain.definitions import Program as ProgramDefinition
+from grants.domain.localgov import GovernmentKind, load_registry
+from grants.domain.workflow import State
+from grants.models import (
+    Application,
+    Decision,
+    Organization,
+    Outcome,
+    ProgramVersion,
+    Submission,
+    User,
+)
+from grants.services.audit import AuditTag, record
+from grants.services.programs import definition_of
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What to look for; None means any. Amounts are integer yen, both bounds included."""
+
+    program_key: str | None = None
+    fiscal_year: int | None = None
+    prefecture_code: str | None = None
+    lg_code: str | None = None
+    organization: str | None = None
+    min_yen: int | None = None
+    max_yen: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the criteria that are set (JSON-safe: strings and integers)."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Criteria:
+        return cls(**{key: data.get(key) for key in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """What a search needs from one stored program version."""
+
+    id: int
+    program_key: str
+    fiscal_year: int
+    title: dict[str, str]
+    partners_field: str | None
+
+
+@dataclass(frozen=True)
+class FundedRow:
+    application_id: int
+    reference: str
+    program_key: str
+    program_title: dict[str, str]
+    fiscal_year: int
+    organization: str
+    prefecture: str | None
+    amount_yen: int
+    decided_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    rows: list[FundedRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def program_versions(session: Session) -> dict[int, VersionInfo]:
+    """Every stored program version, parsed (one query; definitions are cached per text)."""
+    rows = session.execute(sa.select(
+        ProgramVersion.id, ProgramVersion.program_key, ProgramVersion.source_text,
+        ProgramVersion.source_name))
+    return {row.id: _version_info(row.id, row.program_key, row.source_text, row.source_name)
+            for row in rows}
+
+
+def _version_info(id_: int, key: str, text: str, name: str) -> VersionInfo:
+    definition = _definition(text, name)
+    partners = definition.partners_field
+    return VersionInfo(id_, key, definition.fiscal_year,
+                       {"ja": definition.title.ja, "en": definition.title.en},
+                       partners.id if partners else None)
+
+
+def _definition(text: str, name: str) -> ProgramDefinition:
+    return definition_of(ProgramVersion(source_text=text, source_name=name))
+
+
+@lru_cache(maxsize=1)
+def prefectures() -> dict[str, str]:
+    """The 47 prefectures by their 2-digit code, in code order."""
+    return {gov.prefecture_code: gov.name for gov in load_registry()
+            if gov.kind is GovernmentKind.PREFECTURE}
+
+
+def prefecture_of(lg_code: str | None) -> str | None:
+    """The prefecture of a local government code (its first two digits), if it is one."""
+    return prefectures().get(lg_code[:2]) if lg_code else None
+
+
+def _funded(*columns: Any) -> sa.Select[Any]:
+    return (
+        sa.select(*columns).select_from(Application)
+        .join(Decision, Decision.application_id == Application.id)
+        .join(Organization, Organization.id == Application.organization_id)
+        .where(Application.state == State.AWARDED, Decision.outcome == Outcome.AWARD)
+    )
+
+
+def _filtered(session: Session, statement: sa.Select[Any], criteria: Criteria,
+              versions: dict[int, VersionInfo]) -> sa.Select[Any]:
+    wanted = list(versions.values())
+    if criteria.program_key is not None:
+        wanted = [v for v in wanted if v.program_key == criteria.program_key]
+    if criteria.fiscal_year is not None:
+        wanted = [v for v in wanted if v.fiscal_year == criteria.fiscal_year]
+    if len(wanted) != len(versions):
+        statement = statement.where(Application.program_version_id.in_([v.id for v in wanted]))
+    if criteria.prefecture_code is not None:
+        statement = statement.where(Organization.lg_code.startswith(criteria.prefecture_code))
+    if criteria.lg_code is not None:
+        fields = sorted({v.partners_field for v in wanted if v.partners_field})
+        statement = statement.where(sa.or_(
+            Organization.lg_code == criteria.lg_code,
+            *(_partner_named(session, field, criteria.lg_code) for field in fields)))
+    if criteria.organization is not None:
+        statement = statement.where(
+            Organization.name.icontains(criteria.organization, autoescape=True))
+    if criteria.min_yen is not None:
+        statement = statement.where(Decision.amount_yen >= criteria.min_yen)
+    if criteria.max_yen is not None:
+        statement = statement.where(Decision.amount_yen <= criteria.max_yen)
+    return statement
+
+
+def _latest_submission() -> sa.ScalarSelect[Any]:
+    """The number of the application's latest submission (the one decided on)."""
+    other = aliased(Submission)
+    return (sa.select(sa.func.max(other.number)).where(other.application_id == Application.id)
+            .correlate(Application).scalar_subquery())
+
+
+def _partner_named(session: Session, field: str, lg_code: str) -> sa.ColumnElement[bool]:
+    """EXISTS: the latest frozen submission lists ``lg_code`` in its partners field ``field``.
+
+    The snapshot is canonical JSON in a text column; SQLite (JSON1) and PostgreSQL (jsonb) each
+    take its partner rows apart with their own table-valued function.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        rows = sa.cast(Submission.snapshot, postgresql.JSONB)["answers"][field]
+        array = sa.case((sa.func.jsonb_typeof(rows) == "array", rows),
+                        else_=sa.cast(sa.literal("[]"), postgresql.JSONB))
+        partner = sa.func.jsonb_array_elements(array).table_valued("value").alias("partner")
+        code = partner.c.value.op("->>")("code")
+    else:
+        path = '$.answers."' + field.replace('"', "") + '"'
+        partner = sa.func.json_each(Submission.snapshot, path).table_valued("value").alias(
+            "partner")
+        code = sa.func.json_extract(partner.c.value, "$.code")
+    return (
+        sa.select(sa.literal(1)).select_from(Submission).join(partner, sa.true())
+        .where(Submission.application_id == Application.id,
+               Submission.number == _latest_submission(), code == lg_code)
+        .exists()
+    )
+
+
+def search_funded(session: Session, criteria: Criteria, *, page: int = 1,
+                  per_page: int | None = None) -> SearchPage:
+    """One page of funded applications matching ``criteria``, latest decisions first.
+
+    Three queries whatever the number of results: program versions, the count, the page. A
+    page past the end shows the last page.
+    """
+    per_page = per_page or PER_PAGE
+    versions = program_versions(session)
+    matching = _filtered(session, _funded(Application.id), criteria, versions).subquery()
+    total = session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    columns = _funded(
+        Application.id, Application.reference, Application.program_version_id,
+        Organization.name, Organization.lg_code, Decision.amount_yen, Decision.decided_at)
+    statement = (
+        _filtered(session, columns, criteria, versions)
+        .order_by(Decision.decided_at.desc(), Application.reference)
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    rows = []
+    for row in session.execute(statement):
+        version = versions[row.program_version_id]
+        rows.append(FundedRow(
+            application_id=row.id, reference=row.reference, program_key=version.program_key,
+            program_title=version.title, fiscal_year=version.fiscal_year,
+            organization=row.name, prefecture=prefecture_of(row.lg_code),
+            amount_yen=row.amount_yen, decided_at=row.decided_at))
+    return SearchPage(rows, total, page, per_page)
+
+
+def funded_ids(session: Session, criteria: Criteria, *, limit: int | None = None) -> list[int]:
+    """The ids of every funded application matching ``criteria``, in the search's order."""
+    statement = (_filtered(session, _funded(Application.id), criteria, program_versions(session))
+                 .order_by(Decision.decided_at.desc(), Application.reference))
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class FundedRecord:
+    """One funded application as the auditor's page shows it, read from its frozen submission."""
+
+    application: Application
+    decision: Decision
+    submission: Submission
+    snapshot: dict[str, Any]
+    definition: ProgramDefinition
+
+    @property
+    def partners(self) -> list[dict[str, Any]]:
+        field = self.definition.partners_field
+        rows = self.snapshot["answers"].get(field.id) if field else None
+        return [row for row in rows or [] if isinstance(row, dict)]
+
+    @property
+    def attachments(self) -> list[dict[str, Any]]:
+        return list(self.snapshot.get("attachments") or [])
+
+
+def load_funded(session: Session, application_id: int) -> FundedRecord | None:
+    """The funded application with this id, or None when there is none (or it is not funded)."""
+    application = session.scalar(
+        sa.select(Application).where(Application.id == application_id)
+        .options(joinedload(Application.organization), joinedload(Application.program_version),
+                 selectinload(Application.submissions)))
+    if application is None or application.state is not State.AWARDED:
+        return None
+    decision = session.scalar(
+        sa.select(Decision).filter_by(application_id=application.id, outcome=Outcome.AWARD)
+        .options(joinedload(Decision.decided_by)))
+    if decision is None or not application.submissions:
+        return None
+    submission = application.submissions[-1]
+    return FundedRecord(application, decision, submission, json.loads(submission.snapshot),
+                        definition_of(application.program_version))
+
+
+def record_download(session: Session, application: Application, pdf: bytes, *, actor: User,
+                    now: dt.datetime) -> None:
+    """Audit that ``actor`` downloaded the record of ``application`` (and which bytes)."""
+    record(session, AuditTag.RECORD_DOWNLOAD, subject_type="application",
+           subject_id=application.id, actor=actor, now=now,
+           data={"application_ids": [application.id], "reference": application.reference,
+                 "sha256": hashlib.sha256(pdf).hexdigest()})

@@ -1,0 +1,250 @@
+"""Auditors: search funded applications, open one, download its record or a whole batch.
+
+Read-only. The only thing an auditor may POST here is a batch request, which changes no
+record: it queues a ZIP of the search's records (built inline, or by RQ workers when
+REDIS_URL is set, see grants.jobs). Every download, of one record or of a batch, is an audit
+event. Officers hold the same permission (they answer the Board of Audit's requests for
+documents); applicants and reviewers do not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from grants import clock, jobs
+from grants.db import begin_write, get_session
+from grants.domain.localgov import load_registry
+from grants.forms.answers import IntegerAnswerField, options
+from grants.models import BatchJob, BatchState
+from grants.services import auditing, batches
+from grants.services.auditing import Criteria
+from grants.templating import localized
+from grants.web.access import Permission, require
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+MAX_YEN = 10**15  # far above any award; keeps the number inside a 64-bit column
+
+
+def _printable(_form: Any, field: Any) -> None:
+    if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
+        raise ValidationError(_l("Remove the control characters."))
+
+
+def _local_government(_form: Any, field: Any) -> None:
+    if field.data:
+        found = load_registry().lookup(field.data)
+        if not found.ok:
+            raise ValidationError(localized(found.message))
+        field.data = found.code
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search; the batch POST is covered by the app-wide CSRF check
+
+    call = SelectField(_l("Call"), default="")
+    fiscal_year = SelectField(_l("Fiscal year"), default="")
+    prefecture = SelectField(_l("Prefecture (of the applicant)"), default="")
+    lg_code = StringField(
+        _l("Local government taking part"), filters=[lambda text: text.strip() if text else text],
+        validators=[Optional(), Length(max=20), _printable, _local_government],
+        description=_l("Its 6-digit code (全国地方公共団体コード): the lead or a partner."))
+    organization = StringField(
+        _l("Organization name contains"), filters=[lambda text: text.strip() if text else text],
+        validators=[Optional(), Length(max=200), _printable])
+    min_yen = IntegerAnswerField(_l("Awarded at least (yen)"),
+                                 validators=[Optional(), NumberRange(0, MAX_YEN)])
+    max_yen = IntegerAnswerField(_l("Awarded at most (yen)"),
+                                 validators=[Optional(), NumberRange(0, MAX_YEN)])
+
+    def validate_max_yen(self, field: Any) -> None:
+        if field.data is not None and self.min_yen.data is not None \
+                and field.data < self.min_yen.data:
+            raise ValidationError(_("Enter an amount no smaller than the minimum."))
+
+
+def _search_form(formdata: MultiDict[str, str],
+                 versions: dict[int, auditing.VersionInfo]) -> SearchForm:
+    form = SearchForm(formdata=formdata)
+    any_ = ("", _("Any"))
+    calls = {v.program_key: v for v in sorted(versions.values(), key=lambda v: v.id)}
+    form.call.choices = options([any_, *sorted(
+        ((key, localized(v.title)) for key, v in calls.items()), key=lambda pair: pair[1])])
+    years = sorted({v.fiscal_year for v in versions.values()}, reverse=True)
+    form.fiscal_year.choices = options(
+        [any_, *((str(year), _("FY%(year)d", year=year)) for year in years)])
+    form.prefecture.choices = options([any_, *auditing.prefectures().items()])
+    return form
+
+
+def _criteria(form: SearchForm) -> Criteria:
+    return Criteria(
+        program_key=form.call.data or None,
+        fiscal_year=int(form.fiscal_year.data) if form.fiscal_year.data else None,
+        prefecture_code=form.prefecture.data or None,
+        lg_code=form.lg_code.data or None,
+        organization=form.organization.data or None,
+        min_yen=form.min_yen.data,
+        max_yen=form.max_yen.data,
+    )
+
+
+def _query(form: SearchForm) -> dict[str, str]:
+    """The search as query arguments (for page links and the batch form), empty ones left out."""
+    return {field.name: str(field.data) for field in form if field.data not in (None, "")}
+
+
+def _search_page(form: SearchForm, status: int = 200, **extra: Any) -> tuple[str, int]:
+    page = None
+    if not form.errors:
+        page = auditing.search_funded(get_session(), _criteria(form),
+                                      page=request.args.get("page", 1, type=int))
+    return render_template("audit/search.html", form=form, page=page, query=_query(form),
+                           batch_limit=batches.LIMIT, **extra), status
+
+
+@bp.get("/")
+@require(Permission.AUDIT_READ)
+def search_funded() -> tuple[str, int]:
+    form = _search_form(request.args, auditing.program_versions(get_session()))
+    return _search_page(form, 200 if form.validate() else 422)
+
+
+@bp.get("/applications/<int:application_id>")
+@require(Permission.AUDIT_READ)
+def show_application(application_id: int) -> str:
+    found = auditing.load_funded(get_session(), application_id)
+    if found is None:
+        abort(404)
+    return render_template("audit/application.html", record=found,
+                           prefecture=auditing.prefecture_of(found.application.organization.lg_code))
+
+
+@bp.get("/applications/<int:application_id>/record.pdf")
+@require(Permission.AUDIT_READ)
+def download_record(application_id: int) -> Response:
+    db = get_session()
+    found = auditing.load_funded(db, application_id)
+    if found is None:
+        abort(404)
+    pdf = jobs.render_record(db, found.application)
+    begin_write(db)  # rendered in the read transaction; the event takes the write lock
+    auditing.record_download(db, found.application, pdf, actor=current_user, now=clock.now())
+    db.commit()
+    return _attachment(Response(pdf, mimetype="application/pdf"),
+                       batches.file_name(found.application.reference))
+
+
+@bp.post("/batches")
+@require(Permission.AUDIT_READ)
+def request_batch() -> Response | tuple[str, int]:
+    db = get_session()
+    form = _search_form(request.form, auditing.program_versions(db))
+    if not form.validate():
+        return _search_page(form, 422)
+    try:
+        job = batches.request_batch(db, _criteria(form), actor=current_user, now=clock.now())
+    except batches.BatchRefused as refused:
+        message = (_("There is nothing to download: the search finds no funded application.")
+                   if str(refused) == "empty" else
+                   _("A batch holds at most %(n)d records. Narrow the search down first.",
+                     n=batches.LIMIT))
+        db.rollback()
+        return _search_page(form, 422, batch_error=message)
+    db.commit()
+    jobs.start_batch(job.id)  # inline: done when this returns; with RQ: queued
+    return redirect(url_for(".show_batch", batch_id=job.id), code=303)
+
+
+@bp.get("/batches")
+@require(Permission.AUDIT_READ)
+def list_batches() -> str:
+    return render_template("audit/batches.html",
+                           jobs=batches.batches_of(get_session(), current_user))
+
+
+def _own_batch(batch_id: int) -> BatchJob:
+    job = batches.load_batch(get_session(), batch_id, current_user)
+    if job is None:
+        abort(404)  # someone else's batch does not exist for you
+    return job
+
+
+@bp.get("/batches/<int:batch_id>")
+@require(Permission.AUDIT_READ)
+def show_batch(batch_id: int) -> Response:
+    job = _own_batch(batch_id)
+    running = job.state in (BatchState.QUEUED, BatchState.RUNNING)
+    response = Response(render_template("audit/batch.html", job=job, running=running,
+                                        criteria=_describe(Criteria.from_dict(job.criteria))))
+    if running:
+        response.headers["Refresh"] = "3"  # the page reloads itself, no JavaScript needed
+    return response
+
+
+@bp.get("/batches/<int:batch_id>/download")
+@require(Permission.AUDIT_READ)
+def download_batch(batch_id: int) -> Response:
+    db = get_session()
+    job = _own_batch(batch_id)
+    path = batches.result_file(job, current_app.config["BATCH_DIR"])
+    if path is None:
+        abort(404)
+    begin_write(db)
+    batches.record_batch_download(db, job, actor=current_user, now=clock.now())
+    db.commit()
+    return _attachment(send_file(path, mimetype="application/zip", max_age=0),
+                       f"audit-records-{job.id}.zip")
+
+
+def _attachment(response: Response, filename: str) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _describe(criteria: Criteria) -> list[tuple[str, str]]:
+    """The batch's search in words, as (label, value) pairs."""
+    described: list[tuple[str, str]] = []
+    if criteria.program_key:
+        titles = {v.program_key: v.title
+                  for v in auditing.program_versions(get_session()).values()}
+        title = titles.get(criteria.program_key)
+        described.append((_("Call"), localized(title) if title else criteria.program_key))
+    if criteria.fiscal_year:
+        described.append((_("Fiscal year"), _("FY%(year)d", year=criteria.fiscal_year)))
+    if criteria.prefecture_code:
+        described.append((_("Prefecture (of the applicant)"),
+                          auditing.prefectures().get(criteria.prefecture_code, "")))
+    if criteria.lg_code:
+        government = load_registry().get(criteria.lg_code)
+        described.append((_("Local government taking part"), f"{criteria.lg_code} "
+                           f"{government.display_name if government else ''}".strip()))
+    if criteria.organization:
+        described.append((_("Organization name contains"), criteria.organization))
+    if criteria.min_yen is not None:
+        described.append((_("Awarded at least (yen)"), f"¥{criteria.min_yen:,}"))
+    if criteria.max_yen is not None:
+        described.append((_("Awarded at most (yen)"), f"¥{criteria.max_yen:,}"))
+    return described

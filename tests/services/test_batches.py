@@ -1,0 +1,131 @@
+"""Batch use cases: requesting (what is refused, what is audited) and building (progress,
+failure, a batch that is not queued any more).
+
+Building with the real records is tested end to end in tests/web/test_audit_batches.py; here a
+stand-in renderer makes the failures and the progress observable.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+
+from grants.domain.workflow import Role
+from grants.models import AuditEvent, BatchState
+from grants.services import batches
+from grants.services.audit import AuditTag
+from grants.services.auditing import Criteria
+from tests.conftest import NOW
+from tests.web.reviewflow import KEY, submit_application
+from tests.web.test_audit_search import OTHER_KEY, fund
+
+
+@pytest.fixture
+def three(client, auth, session, make_user):
+    template = submit_application(client, auth, session, make_user)
+    officer = make_user(Role.OFFICER)
+    made = [fund(session, template, officer, reference=f"AUD-S{n}", amount=1_000_000)
+            for n in range(3)]
+    session.commit()
+    return made
+
+
+def _request(session, make_user, criteria=None):
+    job = batches.request_batch(session, criteria or Criteria(program_key=KEY),
+                                actor=make_user(Role.AUDITOR), now=NOW)
+    session.commit()
+    return job
+
+
+def test_request_batch_fixes_the_applications_and_is_audited(session, make_user, three):
+    job = _request(session, make_user)
+    assert job.state is BatchState.QUEUED and (job.done, job.total) == (0, 3)
+    assert sorted(job.application_ids) == sorted(a.id for a in three)
+    event = session.scalar(sa.select(AuditEvent).filter_by(tag=AuditTag.BATCH_REQUEST.value))
+    assert event.actor_id == job.requested_by_id
+    assert event.data == {"criteria": {"program_key": KEY}, "application_ids": job.application_ids}
+
+
+def test_request_batch_refuses_empty_and_too_large_searches(session, make_user, three):
+    with pytest.raises(batches.BatchRefused, match="empty"):
+        _request(session, make_user, Criteria(program_key=OTHER_KEY))
+    with pytest.raises(batches.BatchRefused, match="too_many"):
+        batches.request_batch(session, Criteria(), actor=make_user(Role.AUDITOR), now=NOW,
+                              limit=2)
+
+
+def test_build_batch_counts_progress_and_writes_the_manifest(session, make_user, three,
+                                                             tmp_path):
+    tmp_path = tmp_path / "batches"
+    job = _request(session, make_user)
+    seen = []
+
+    def render(_session, application):
+        seen.append(job.done)
+        return b"%PDF-stand-in " + application.reference.encode()
+
+    built = batches.build_batch(session, job.id, directory=tmp_path, render=render,
+                                now=lambda: NOW)
+    assert built.state is BatchState.DONE and built.done == 3
+    assert seen == [0, 1, 2]
+    assert built.started_at == NOW and built.finished_at == NOW
+    path = batches.result_file(built, tmp_path)
+    assert path == tmp_path / f"batch-{job.id}.zip"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no partial file left
+    archive = zipfile.ZipFile(path)
+    manifest = archive.read("manifest.csv").decode().splitlines()
+    assert manifest[0] == "reference,pdf_sha256,snapshot_sha256"
+    assert len(manifest) == 4
+    info = archive.getinfo("AUD-S0.pdf")
+    assert info.compress_type == zipfile.ZIP_STORED and info.external_attr >> 16 == 0o644
+
+
+def test_build_batch_failure_is_recorded_and_leaves_no_file(session, make_user, three,
+                                                           tmp_path):
+    tmp_path = tmp_path / "batches"
+    job = _request(session, make_user)
+
+    def render(_session, application):
+        if job.done == 1:  # the second record
+            raise RuntimeError("the PDF renderer is not available")
+        return b"%PDF-stand-in"
+
+    built = batches.build_batch(session, job.id, directory=tmp_path, render=render,
+                                now=lambda: NOW)
+    assert built.state is BatchState.FAILED
+    assert built.error == "RuntimeError: the PDF renderer is not available"
+    assert built.done == 1 and built.result_path is None
+    assert list(tmp_path.iterdir()) == []
+    assert batches.result_file(built, tmp_path) is None
+
+
+def test_build_batch_leaves_a_batch_that_is_not_queued_alone(session, make_user, three,
+                                                            tmp_path):
+    job = _request(session, make_user)
+    job.state = BatchState.RUNNING
+    session.commit()
+
+    def render(_session, _application):
+        raise AssertionError("a running batch is not built twice")
+
+    assert batches.build_batch(session, job.id, directory=tmp_path, render=render,
+                               now=lambda: NOW).state is BatchState.RUNNING
+    assert batches.build_batch(session, 987654, directory=tmp_path, render=render,
+                               now=lambda: NOW) is None
+
+
+def test_batch_constraints_refuse_impossible_states(session, make_user, three):
+    job = _request(session, make_user)
+    job.state = BatchState.DONE  # done, but nothing rendered and no file
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+    session.rollback()
+
+
+def test_file_names_and_manifest_are_plain():
+    assert batches.file_name("G26-7K3M-9QXP") == "G26-7K3M-9QXP.pdf"
+    assert batches.file_name("../a b/c") == ".._a_b_c.pdf"
+    assert batches.manifest([("R1", "a" * 64, "b" * 64)]) == (
+        b"reference,pdf_sha256,snapshot_sha256\nR1," + b"a" * 64 + b"," + b"b" * 64 + b"\n")
