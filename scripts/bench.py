@@ -1,7 +1,10 @@
-"""Deadline-day benchmark: many applicants fill and submit ict-kizuna-2010 at once over HTTP.
+"""Benchmarks over HTTP: deadline day (applicants submit ict-kizuna-2010 at once), and officers
+ranking a big call (``--scenario journey|ranking|all``, default journey).
 
-Not a test: it measures, then checks what was written. For each backend (SQLite in a temporary
-directory; PostgreSQL in a database it creates and drops) it:
+Not a test: it measures, then checks what was written or shown. Each scenario runs on each backend
+(SQLite in a temporary directory; PostgreSQL in a database it creates and drops) on a fresh
+database of its own. ``--scenario journey`` (the default: what ``make bench`` has always
+measured; ``make bench BENCH_ARGS="--scenario all"`` runs both):
 
 1. prepares a fresh database with ``flask --app wsgi grants migrate`` and ``grants load``, and
    creates the applicant accounts through ``grants.services.accounts`` (one organization each,
@@ -20,16 +23,42 @@ directory; PostgreSQL in a database it creates and drops) it:
 4. serves ``scripts/bench_ceiling.py`` (one INSERT per request, same engine settings, same
    gunicorn settings) and hammers it with the same concurrency: the ceiling.
 
+``--scenario ranking`` (the day after review, when an officer ranks the call):
+
+1. migrates and loads as above, then seeds the call in bulk, in seconds (``benchlib/seed.py``):
+   5,000 organizations with one applicant each, 5,000 applications in review under the current
+   program version, each with a frozen submission made by the app's own ``build_snapshot`` from
+   varied, valid answers (a third on the ``education`` track, which has a quota; amounts under
+   each cap), 30 reviewers joined to the call, 3 assignments per application each with a
+   submitted review (every criterion rated 0-5 with a comment; total and knockout by the app's
+   scoring), a moderation where a review hit the knockout, one award and one rejection per 500
+   applications; PostgreSQL is ANALYZEd afterwards, as autovacuum would;
+2. serves ``wsgi:app`` under gunicorn (wrapped by ``benchlib/sqlcount.py``: each answer carries
+   the number of SQL statements it took in a header), signs an officer in through the form,
+   warms the workers with one ranking request each, then times GETs under
+   ``/manage/calls/ict-kizuna-2010/``:
+   ``ranking`` (5 one after another, then 4 clients x 2 at once), ``ranking.csv``,
+   ``scores.csv``, ``export.xlsx`` and ``calibration`` (2 each: each takes seconds, and both
+   backends finish in about five minutes on 2 CPUs). Every answer must be 200 and the first of
+   each phase must hold the seeded call: every reference on the page, one CSV or Excel row per
+   application or review, one dot per review in the calibration chart;
+3. runs the app in-process in a child process to profile one ranking request with cProfile and
+   list its statements by table (``--no-profile`` skips it).
+
 Progress goes to stderr; the markdown report to stdout. Traffic goes to 127.0.0.1 only. It stops
 gunicorn, removes its temporary directories and drops the bench database itself, also when
 interrupted. Exit status 1 when a correctness figure is not zero (lost saves, duplicate
-submissions, "database is locked", 500s), 0 otherwise.
+submissions, "database is locked", 500s; in the ranking scenario an answer other than 200, a
+seeded row missing from an answer, or an exception in the server's log), 0 otherwise.
 
 The code is in ``scripts/benchlib/``, one module per part (``cli`` drives the run).
 
     .venv/bin/python scripts/bench.py                        # SQLite, plus PostgreSQL if it answers
     .venv/bin/python scripts/bench.py --backend sqlite --users 60 --concurrency 12
     .venv/bin/python scripts/bench.py --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    .venv/bin/python scripts/bench.py --scenario ranking     # both backends, 5,000 applications
+    .venv/bin/python scripts/bench.py --scenario ranking --backend sqlite --applications 1000
+    .venv/bin/python scripts/bench.py --scenario all
 """
 
 from __future__ import annotations

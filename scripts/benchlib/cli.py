@@ -18,8 +18,10 @@ from benchlib.postgres import (
     postgres_answers,
     prepare_postgres,
 )
+from benchlib.rankbench import RankingResult, bench_ranking
+from benchlib.rankreport import failed, ranking_report
 from benchlib.report import report
-from benchlib.runner import bench_backend
+from benchlib.runner import BackendResult, bench_backend
 from benchlib.server import ServerSettings
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
@@ -35,6 +37,14 @@ def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument(
+        "--scenario",
+        choices=("journey", "ranking", "all"),
+        default="journey",
+        help="journey: deadline day (applicants fill and submit) and the write ceiling; "
+        "ranking: an officer reads a big call's ranking, exports and calibration; "
+        "all: both, each on a fresh database (default journey)",
+    )
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument(
         "--postgres-url",
@@ -54,6 +64,7 @@ def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
         default=0.15,
         help="fraction of single applicants who post one step with a stale form token (0.15)",
     )
+    _ranking_options(parser)
     args = parser.parse_args(argv)
     if args.pairs is None:
         args.pairs = args.users // 10 if args.concurrency >= 2 else 0
@@ -63,7 +74,41 @@ def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
         parser.error("pairs need 2 users each and --concurrency of at least 2")
     if not (0 <= args.double_submit <= 1 and 0 <= args.stale_form <= 1):
         parser.error("--double-submit and --stale-form are fractions between 0 and 1")
+    counts = ("applications", "reviewers", "reviews_per_app", "ranking_repeat")
+    counts += ("ranking_clients", "ranking_per_client", "export_repeat")
+    if any(getattr(args, name) < 1 for name in counts):
+        parser.error("the ranking scenario's counts must be positive")
+    if args.reviews_per_app > args.reviewers:
+        parser.error("--reviews-per-app cannot exceed --reviewers")
     return args
+
+
+def _ranking_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("ranking scenario")
+    group.add_argument("--applications", type=int, default=5000, help="seeded (default 5000)")
+    group.add_argument("--reviewers", type=int, default=30, help="joined to the call (30)")
+    group.add_argument(
+        "--reviews-per-app", type=int, default=3, help="submitted reviews per application (3)"
+    )
+    group.add_argument(
+        "--ranking-repeat", type=int, default=5, help="ranking GETs one after another (5)"
+    )
+    group.add_argument(
+        "--ranking-clients", type=int, default=4, help="clients GETting the ranking at once (4)"
+    )
+    group.add_argument("--ranking-per-client", type=int, default=2, help="GETs each (2)")
+    group.add_argument(
+        "--export-repeat",
+        type=int,
+        default=2,
+        help="GETs of each export and of the calibration page, one after another (2)",
+    )
+    group.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="skip the cProfile of one ranking request (in-process, after the timing)",
+    )
 
 
 def main(description: str, argv: list[str] | None = None) -> int:
@@ -82,47 +127,67 @@ def main(description: str, argv: list[str] | None = None) -> int:
             raise SystemExit("no PostgreSQL server answers on 127.0.0.1:5432")
         names.remove("postgres")
         notes.append("PostgreSQL skipped: nothing answers on 127.0.0.1:5432")
-    results = []
+    scenarios = ("journey", "ranking") if args.scenario == "all" else (args.scenario,)
+    journeys: list[BackendResult] = []
+    rankings: list[RankingResult] = []
     for name in names:
-        workdir = Path(tempfile.mkdtemp(prefix=f"grants-bench-{name}-"))
-        backend: Backend | None = None
-        try:
-            if name == "sqlite":
-                backend = Backend(
-                    name,
-                    f"sqlite:///{workdir / 'grants.sqlite'}",
-                    f"sqlite:///{workdir / 'ceiling.sqlite'}",
-                    workdir,
-                    version=f"SQLite {sqlite3.sqlite_version} (WAL, busy_timeout, BEGIN IMMEDIATE)",
-                )
-            else:
-                try:
-                    url, version = prepare_postgres(args.postgres_url or DEFAULT_POSTGRES_URL)
-                except PostgresUnavailable as exc:
-                    if args.postgres_url or args.backend == "postgres":
-                        raise SystemExit(f"PostgreSQL: {exc}") from None
-                    notes.append(f"PostgreSQL skipped: {exc}")
-                    continue
-                backend = Backend(name, url, url, workdir, version=version, admin_url=url)
-            log(f"{name}: preparing {backend.url} in {workdir}")
-            results.append(bench_backend(backend, args, settings))
-        finally:
-            if backend is not None and backend.admin_url:
-                try:
-                    drop_postgres(backend.admin_url)
-                except Exception as exc:  # report it, and keep cleaning up
-                    log(f"could not drop the bench database: {exc}")
-            shutil.rmtree(workdir, ignore_errors=True)
-    print(report(results, args, notes))
+        for scenario in scenarios:
+            workdir = Path(tempfile.mkdtemp(prefix=f"grants-bench-{name}-"))
+            backend: Backend | None = None
+            try:
+                backend = _backend(name, workdir, args, notes)
+                if backend is None:
+                    break  # PostgreSQL not there, and not asked for by name
+                log(f"{name}: {scenario}: preparing {backend.url} in {workdir}")
+                if scenario == "journey":
+                    journeys.append(bench_backend(backend, args, settings))
+                else:
+                    rankings.append(bench_ranking(backend, args, settings))
+            finally:
+                if backend is not None and backend.admin_url:
+                    try:
+                        drop_postgres(backend.admin_url)
+                    except Exception as exc:  # report it, and keep cleaning up
+                        log(f"could not drop the bench database: {exc}")
+                shutil.rmtree(workdir, ignore_errors=True)
+    if "journey" in scenarios:
+        print(report(journeys, args, notes))
+    if "ranking" in scenarios:
+        print("\n" if "journey" in scenarios else "", end="")
+        print(ranking_report(rankings, args, notes))
     bad = [
-        r.backend.name
-        for r in results
+        f"{r.backend.name} journey"
+        for r in journeys
         if r.verdict.lost_saves
         or r.verdict.duplicate_submissions
         or r.journey_log.locked
         or r.ceiling_log.locked
         or any(s.status == 500 for s in r.journey.samples + r.ceiling.samples)
     ]
+    bad += [f"{r.backend.name} ranking" for r in rankings if failed(r)]
     if bad:
         log(f"correctness figures are not all zero on: {', '.join(bad)} (see the report)")
     return 1 if bad else 0
+
+
+def _backend(
+    name: str, workdir: Path, args: argparse.Namespace, notes: list[str]
+) -> Backend | None:
+    """The backend to run on, with a fresh database; None when PostgreSQL is optional and
+    refuses (the reason goes to ``notes``)."""
+    if name == "sqlite":
+        return Backend(
+            name,
+            f"sqlite:///{workdir / 'grants.sqlite'}",
+            f"sqlite:///{workdir / 'ceiling.sqlite'}",
+            workdir,
+            version=f"SQLite {sqlite3.sqlite_version} (WAL, busy_timeout, BEGIN IMMEDIATE)",
+        )
+    try:
+        url, version = prepare_postgres(args.postgres_url or DEFAULT_POSTGRES_URL)
+    except PostgresUnavailable as exc:
+        if args.postgres_url or args.backend == "postgres":
+            raise SystemExit(f"PostgreSQL: {exc}") from None
+        notes.append(f"PostgreSQL skipped: {exc}")
+        return None
+    return Backend(name, url, url, workdir, version=version, admin_url=url)

@@ -6,7 +6,7 @@ import http.client
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 from benchlib.common import REQUEST_TIMEOUT
@@ -32,17 +32,21 @@ class Response:
     status: int
     location: str
     text: str
+    content: bytes = b""  # the body as received (an .xlsx is not text)
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
 
 class Client:
     """One browser: a keep-alive connection (reopened when the server closes it) and cookies."""
 
-    def __init__(self, port: int, recorder: Recorder, deadline: float) -> None:
+    def __init__(
+        self, port: int, recorder: Recorder, deadline: float, timeout: float = REQUEST_TIMEOUT
+    ) -> None:
         self.port = port
         self.recorder = recorder
         self.deadline = deadline
         self.cookies: dict[str, str] = {}
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
     def clone(self) -> Client:
         twin = Client(self.port, self.recorder, self.deadline)
@@ -117,6 +121,8 @@ class Client:
             status=response.status,
             location=urlsplit(response.headers.get("Location", "")).path,
             text=content.decode("utf-8", "replace"),
+            content=content,
+            headers={name.lower(): value for name, value in response.getheaders()},
         )
 
     def _store_cookie(self, header: str) -> None:
@@ -127,6 +133,18 @@ class Client:
             self.cookies.pop(name, None)
         else:
             self.cookies[name] = value
+
+
+def sign_in(client: Client, email: str, password: str) -> None:
+    """Sign in through the form, as a browser does: GET for the token, POST, expect 302."""
+    page = client.get("/sign-in")
+    response = client.post(
+        "/sign-in",
+        {"csrf_token": csrf_token(page.text), "email": email, "password": password},
+        kind="sign_in",
+    )
+    if response.status != 302:
+        raise JourneyFailed(f"sign-in answered {response.status}")
 
 
 def csrf_token(html: str) -> str:

@@ -10,7 +10,15 @@ import time
 from typing import Any
 
 from benchlib.applicants import Applicant, Pair
-from benchlib.client import Client, JourneyFailed, Response, TimeUp, csrf_token, lock_version
+from benchlib.client import (
+    Client,
+    JourneyFailed,
+    Response,
+    TimeUp,
+    csrf_token,
+    lock_version,
+    sign_in,
+)
 from benchlib.common import KEPT_OK, PROGRAM_KEY, REQUEST_TIMEOUT
 from benchlib.forms import step_form
 from benchlib.measure import Recorder, SaveRecord, SubmitRecord
@@ -75,18 +83,7 @@ class Journey:
         return max(0.1, min(PAIR_WAIT, self.deadline - time.monotonic()))
 
     def sign_in(self, client: Client, applicant: Applicant) -> None:
-        page = client.get("/sign-in")
-        response = client.post(
-            "/sign-in",
-            {
-                "csrf_token": csrf_token(page.text),
-                "email": applicant.email,
-                "password": applicant.password,
-            },
-            kind="sign_in",
-        )
-        if response.status != 302:
-            raise JourneyFailed(f"sign-in answered {response.status}")
+        sign_in(client, applicant.email, applicant.password)
 
     def start(self, client: Client) -> int:
         url = f"/calls/{PROGRAM_KEY}/eligibility"

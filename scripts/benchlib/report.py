@@ -47,14 +47,21 @@ def perf_row(label: str, scenario: str, recorder: Recorder) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def report(results: list[BackendResult], args: argparse.Namespace, notes: list[str]) -> str:
+def host_line(args: argparse.Namespace) -> str:
+    """The machine and server settings, shared by every scenario's report."""
     settings = ServerSettings(args.workers, args.worker_class, args.threads)
+    return (
+        f"- host: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"gunicorn {gunicorn.__version__} `{settings.describe()}` "
+        "(clients run on the same host)"
+    )
+
+
+def report(results: list[BackendResult], args: argparse.Namespace, notes: list[str]) -> str:
     lines = [
         f"### Deadline-day benchmark ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)",
         "",
-        f"- host: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"gunicorn {gunicorn.__version__} `{settings.describe()}` "
-        "(clients run on the same host)",
+        host_line(args),
         f"- journey: {args.users} applicants on `{PROGRAM_KEY}` ({args.pairs} pair(s) editing "
         f"a shared draft), {args.concurrency} at once, {args.double_submit:.0%} of submitters "
         f"double-submit, {args.stale_form:.0%} of the others post one step with a stale form "
