@@ -88,9 +88,10 @@ def applicant_organizations(session: Session, reviewer: User) -> list[tuple[int,
         .order_by(Organization.name))]
 
 
-def parties(application: Application) -> ApplicationParties:
-    """Who takes part in an application, read from its latest frozen submission."""
-    snapshot = json.loads(application.submissions[-1].snapshot)
+def parties(application: Application, snapshot_text: str | None = None) -> ApplicationParties:
+    """Who takes part in an application, read from its latest frozen submission (pass its
+    text when it is already loaded)."""
+    snapshot = json.loads(snapshot_text or application.submissions[-1].snapshot)
     partners = snapshot["answers"].get("partners") or []
     codes = {p["code"] for p in partners if p.get("code")}
     if snapshot["applicant"].get("lg_code"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -42,10 +43,12 @@ class AwardLimit:
                 "rounding_yen": self.rounding_yen, "maximum_yen": self.maximum_yen}
 
 
-def award_limit(application: Application) -> AwardLimit:
-    """From the frozen submission: the request, the cap that applied, the program's rounding."""
+def award_limit(application: Application, snapshot: dict[str, Any] | None = None) -> AwardLimit:
+    """From the frozen submission (pass it when already parsed): the request, the cap that
+    applied, the program's rounding."""
     definition = definition_of(application.program_version)
-    snapshot = json.loads(application.submissions[-1].snapshot)
+    if snapshot is None:
+        snapshot = json.loads(application.submissions[-1].snapshot)
     data = data_from_snapshot(snapshot)
     lines = data.answers.get(definition.budget_field.id) if definition.budget_field else None
     summary = summarize(definition, lines or [], data)

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, defer, joinedload
 
 from grants.domain.ranking import RankEntry, Ranking, rank
 from grants.domain.rubrics import Rubric as RubricDefinition
@@ -28,6 +28,7 @@ from grants.models import (
     ProgramVersion,
     Review,
     RubricVersion,
+    Submission,
 )
 from grants.services import reviewing
 from grants.services.decide import award_limit
@@ -59,17 +60,26 @@ class Scored:
 
 def scored_applications(session: Session, program: Program) -> list[Scored]:
     """Every application of the call past screening, with reviews, moderation and decision."""
+    in_call = (ProgramVersion.program_key == program.key) & Application.state.in_(RANKED_STATES)
+    # Joined, not batched by IN lists: the number of queries stays fixed however large the call.
+    # The draft answers (large, and never ranked) are left out: the frozen snapshot counts.
     applications = session.scalars(
-        sa.select(Application).join(Application.program_version)
-        .where(ProgramVersion.program_key == program.key, Application.state.in_(RANKED_STATES))
-        .options(selectinload(Application.submissions), selectinload(Application.organization),
-                 selectinload(Application.program_version))
+        sa.select(Application).join(Application.program_version).where(in_call)
+        .options(defer(Application.answers), joinedload(Application.organization),
+                 contains_eager(Application.program_version))
         .order_by(Application.id)).all()
     ids = [a.id for a in applications]
+    snapshots: dict[int, str] = {}
+    for application_id, snapshot in session.execute(
+            sa.select(Submission.application_id, Submission.snapshot)
+            .join(Submission.application).join(Application.program_version).where(in_call)
+            .order_by(Submission.application_id, Submission.number)):
+        snapshots[application_id] = snapshot  # the latest submission is the last one
     reviews: dict[int, list[Review]] = defaultdict(list)
     for review in session.scalars(
             sa.select(Review).join(Review.assignment).where(Assignment.application_id.in_(ids))
-            .options(joinedload(Review.assignment).joinedload(Assignment.reviewer))
+            .options(defer(Review.comments), contains_eager(Review.assignment)
+                     .selectinload(Assignment.reviewer))
             .order_by(Review.id)):
         reviews[review.assignment.application_id].append(review)
     moderations: dict[int, list[Moderation]] = defaultdict(list)
@@ -79,7 +89,7 @@ def scored_applications(session: Session, program: Program) -> list[Scored]:
         sa.select(Decision).where(Decision.application_id.in_(ids)))}
     rubrics = _rubrics_by_application(session, applications, reviews)
     return [
-        Scored(a, json.loads(a.submissions[-1].snapshot),
+        Scored(a, json.loads(snapshots[a.id]),
                reviewing.scores(rubrics[a.id], reviews[a.id], moderations[a.id]),
                decisions.get(a.id))
         for a in applications
@@ -112,7 +122,7 @@ def call_ranking(session: Session, program: Program) -> tuple[Ranking, dict[int,
         RankEntry(
             application_id=s.application.id, reference=s.application.reference,
             track=s.snapshot["answers"].get("track"), score=s.score, knockout=s.knockout,
-            requested_yen=award_limit(s.application).requested_yen,
+            requested_yen=award_limit(s.application, s.snapshot).requested_yen,
             submitted_at=s.application.submitted_at,
         )
         for s in scored

@@ -162,12 +162,22 @@ def scores(rubric: RubricDefinition, reviews: list[Review], moderations: list[Mo
            ) -> Scores:
     """Score an application's submitted reviews (pass them in: callers load them in bulk)."""
     submitted = [r for r in reviews if r.state is ReviewState.SUBMITTED]
-    cards = [(r, score(rubric, r.ratings)) for r in submitted]
+    cards = [(r, _card(rubric, r)) for r in submitted]
     by_criterion = {m.criterion_id: m for m in moderations}
     moderated = None
     if by_criterion and submitted:
         moderated = score(rubric, _moderated_ratings(rubric, submitted, by_criterion))
     return Scores(rubric, cards, aggregate(rubric, [c for _, c in cards]), by_criterion, moderated)
+
+
+def _card(rubric: RubricDefinition, review: Review) -> ScoreCard:
+    """A submitted review's card from the total stored at submission (the rubric version is
+    pinned, so it cannot differ); only a knockout is rescored, to name the criteria it hit."""
+    if review.total is None or review.knockout:
+        return score(rubric, review.ratings)
+    rated = tuple(c.id for c in rubric.criteria() if review.ratings.get(c.id) is not None)
+    unrated = tuple(c.id for c in rubric.criteria() if c.id not in rated)
+    return ScoreCard(review.total, (), rated, unrated)
 
 
 def _moderated_ratings(rubric: RubricDefinition, reviews: list[Review],

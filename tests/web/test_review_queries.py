@@ -45,7 +45,7 @@ def test_ranking_queue_and_exports_do_not_grow_with_applications(
     urls = [f"/manage/calls/{KEY}/ranking", f"/manage/calls/{KEY}/ranking.csv",
             f"/manage/calls/{KEY}/calibration", "/review/"]
     counts = []
-    for size in (10, 190):  # 10, then 200 in all
+    for size in (10, 590):  # 10, then 600 in all: past the 500 ids of one IN batch
         review_all(session, clone_in_review(session, template, size), reviewers, version_id,
                    rubric)
         measured = {}
