@@ -9,13 +9,18 @@ environment as the web app (database, BATCH_DIR shared with it)::
 
     rq worker --url "$REDIS_URL" grants
 
-A worker builds the app with ``create_app()``, configured from the environment like the web
-app, and gives each job a session of its own.
+A batch fans out there, so that every worker helps with it: one job per CHUNK_SIZE records
+(``render_chunk``), and a last one (``finish_batch``) that RQ starts once all of them ended,
+failed ones included, to write the ZIP or record the failure. A worker builds the app with
+``create_app()``, configured from the environment like the web app, and gives each job a
+session of its own.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app
@@ -27,7 +32,11 @@ from grants.db import get_session
 from grants.models import Application, BatchJob, BatchState
 from grants.services import batches
 
-JOB_TIMEOUT_SECONDS = 6 * 3600  # a batch of LIMIT records, each rendered in a few seconds
+JOB_TIMEOUT_SECONDS = 6 * 3600  # a whole batch in one job (build_batch): LIMIT records
+# A part renders CHUNK_SIZE records of at most 60 s each (render_pdf's limit), plus its start.
+CHUNK_TIMEOUT_SECONDS = batches.CHUNK_SIZE * 60 + 300
+FINISH_TIMEOUT_SECONDS = 3600  # copies up to LIMIT PDFs into the ZIP; no rendering
+ERROR_DETAIL = 500  # characters of a failed part's last traceback line kept in the batch
 
 
 class BatchFailed(RuntimeError):
@@ -38,13 +47,37 @@ def start_batch(job_id: int) -> None:
     """Build the batch now, in this request (embedded default), or queue it for the workers."""
     config = current_app.config
     if config["REDIS_URL"]:
-        queue(config).enqueue(build_batch, job_id, job_timeout=JOB_TIMEOUT_SECONDS)
+        job = get_session().get(BatchJob, job_id)
+        if job is not None:
+            fan_out(queue(config), job_id, list(job.application_ids))
     elif config["BATCH_RUNNER"] == "request":
         _build(current_app, get_session(), job_id)
     else:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         threading.Thread(target=_build_in_thread, args=(app, job_id), name=f"batch-{job_id}",
                          daemon=True).start()
+
+
+def fan_out(rq_queue: Any, job_id: int, application_ids: Sequence[int]) -> list[Any]:
+    """Queue one job per chunk of records, then the finishing job; returns them, last last.
+
+    The finisher depends on every part with ``allow_failure``: RQ starts it once each part
+    finished or failed (without it a failed part would leave the finisher deferred for ever,
+    and the batch running).
+    """
+    from rq.job import Dependency
+
+    total, first, parts = len(application_ids), 1, []
+    for chunk in batches.chunks(application_ids):
+        last = first + len(chunk) - 1
+        parts.append(rq_queue.enqueue(
+            render_chunk, job_id, chunk, job_timeout=CHUNK_TIMEOUT_SECONDS,
+            description=f"batch {job_id}: records {first}-{last} of {total}"))
+        first = last + 1
+    finisher = rq_queue.enqueue(
+        finish_batch, job_id, depends_on=Dependency(jobs=parts, allow_failure=True),
+        job_timeout=FINISH_TIMEOUT_SECONDS, description=f"batch {job_id}: the ZIP")
+    return [*parts, finisher]
 
 
 def _build_in_thread(app: Flask, job_id: int) -> None:
@@ -60,25 +93,76 @@ def queue(config: Any) -> Any:
     return Queue(config["RQ_QUEUE"], connection=Redis.from_url(config["REDIS_URL"]))
 
 
+def render_chunk(job_id: int, application_ids: list[int]) -> None:
+    """RQ entry point: render some of a batch's records into its staging directory."""
+    with _worker_app() as (app, session), _requester_locale(session, job_id):
+        error = batches.render_records(session, job_id, application_ids,
+                                       directory=app.config["BATCH_DIR"],
+                                       render=render_record, now=clock.now)
+    if error is not None:
+        raise BatchFailed(f"batch {job_id}: {error}")
+
+
+def finish_batch(job_id: int) -> None:
+    """RQ entry point, after every part: write the batch's ZIP, or mark the batch failed.
+
+    A part that died without a word (its work horse killed, its time out) has failed in RQ
+    only; its error is passed on, so the batch fails with it rather than sit running.
+    """
+    failure = _failed_part()
+    with _worker_app() as (app, session):
+        job = batches.finish_batch(session, job_id, directory=app.config["BATCH_DIR"],
+                                   now=clock.now, failure=failure)
+    if failure is None and job is not None and job.state is BatchState.FAILED:
+        raise BatchFailed(f"batch {job_id}: {job.error}")  # no part failed: the ZIP did
+
+
 def build_batch(job_id: int) -> None:
-    """RQ entry point: build one batch in a worker, with an app and a session of its own."""
+    """RQ entry point for a whole batch in one job (jobs queued before batches fanned out)."""
+    with _worker_app() as (app, session):
+        job = _build(app, session, job_id)
+    if job is not None and job.state is BatchState.FAILED:
+        raise BatchFailed(f"batch {job_id}: {job.error}")
+
+
+@contextmanager
+def _worker_app() -> Iterator[tuple[Flask, Session]]:
+    """An app configured from the environment, its context and a session, for one RQ job."""
     from grants import create_app
 
     app = create_app()
     try:
         with app.app_context():
-            job = _build(app, get_session(), job_id)
+            yield app, get_session()
     finally:
         app.extensions["grants.engine"].dispose()
-    if job is not None and job.state is BatchState.FAILED:
-        raise BatchFailed(f"batch {job_id}: {job.error}")
+
+
+def _failed_part() -> str | None:
+    """The first failed part of the running finisher, as an error for the batch, if any."""
+    from rq import get_current_job
+    from rq.job import JobStatus
+
+    current = get_current_job()
+    for part in current.fetch_dependencies() if current is not None else []:
+        if part.get_status() == JobStatus.FAILED:
+            result = part.latest_result()
+            lines = (result.exc_string or "").strip().splitlines() if result else []
+            detail = lines[-1][:ERROR_DETAIL] if lines else "no error recorded"
+            return f"{part.description} failed on a worker: {detail}"
+    return None
+
+
+@contextmanager
+def _requester_locale(session: Session, job_id: int) -> Iterator[None]:
+    """The records are in the requester's language, wherever the job runs."""
+    job = session.get(BatchJob, job_id)
+    with force_locale((job.requested_by.locale if job is not None else None) or "ja"):
+        yield
 
 
 def _build(app: Flask, session: Session, job_id: int) -> BatchJob | None:
-    job = session.get(BatchJob, job_id)
-    # The records are in the requester's language, wherever the job runs.
-    locale = job.requested_by.locale if job is not None else "ja"
-    with force_locale(locale or "ja"):
+    with _requester_locale(session, job_id):
         return batches.build_batch(session, job_id, directory=app.config["BATCH_DIR"],
                                    render=render_record, now=clock.now)
 

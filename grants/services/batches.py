@@ -1,10 +1,12 @@
 """Batch downloads: the audit records of a search as one ZIP, built in the background.
 
 A request fixes the list of applications (what the search found at that moment) and is an
-audit event; building renders each record into a ZIP under the batch directory with a
-``manifest.csv`` (reference, SHA-256 of the PDF, SHA-256 of the frozen snapshot) and counts its
-progress; downloading the ZIP is an audit event too. Where the building runs (inline, or on an
-RQ worker) is ``grants.jobs``'s choice.
+audit event. Building has two steps: ``render_records`` renders records into the batch's
+staging directory and counts its progress (in one go, or in parts run side by side by several
+workers), then ``finish_batch`` writes the ZIP under the batch directory with a
+``manifest.csv`` (reference, SHA-256 of the PDF, SHA-256 of the frozen snapshot) and removes
+the staging directory. Downloading the ZIP is an audit event too. Where the building runs
+(inline, or on RQ workers) is ``grants.jobs``'s choice.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import logging
 import os
 import re
+import shutil
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,6 +38,9 @@ from grants.services.auditing import Criteria, funded_ids
 logger = logging.getLogger(__name__)
 
 LIMIT = 1000  # records per batch: more is a search to narrow down, not one download
+# Records per RQ job: small enough that several workers share a batch, large enough that a
+# job's start (an app, a database connection) stays small beside ~10 renderings of 1-3 s.
+CHUNK_SIZE = 10
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("reference", "pdf_sha256", "snapshot_sha256")
 
@@ -98,15 +105,27 @@ def record_batch_download(session: Session, job: BatchJob, *, actor: User,
                  "size_bytes": job.result_size})
 
 
+def chunks(application_ids: Sequence[int], size: int | None = None) -> list[list[int]]:
+    """The batch's records in runs of ``size`` (default CHUNK_SIZE), in the batch's order."""
+    size = size or CHUNK_SIZE
+    ids = list(application_ids)
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+def staging_dir(directory: Path | str, job_id: int) -> Path:
+    """Where a batch's rendered records wait for the ZIP (hidden; removed when it ends)."""
+    return Path(directory) / f".batch-{job_id}.parts"
+
+
 def build_batch(session: Session, job_id: int, *, directory: Path | str, render: Render,
                 now: Callable[[], dt.datetime]) -> BatchJob | None:
-    """Render every record of a queued batch into its ZIP, committing progress as it goes.
+    """Build a queued batch in one go: every record (``render_records``), then the ZIP
+    (``finish_batch``), the way the embedded default runs it (RQ workers run the same two
+    steps as several jobs, see grants.jobs).
 
     Unlike the other services this one commits: a batch is a background job's whole unit of
-    work, and the page polling it must see ``done`` move. Each record is read and rendered in a
-    read transaction; only the progress update takes the write lock (SQLite has one writer at a
-    time, and rendering takes a while). A failure marks the batch failed with the error and
-    removes the partial file; it is logged, not raised.
+    work, and the page polling it must see ``done`` move. A failure marks the batch failed with
+    the error and removes the partial files; it is logged, not raised.
 
     Args:
         session: a session of its own (the job commits it).
@@ -119,55 +138,188 @@ def build_batch(session: Session, job_id: int, *, directory: Path | str, render:
         The batch (done or failed), or None when there is no such batch.
     """
     db.begin_write(session)
-    job = session.get(BatchJob, job_id, with_for_update=True)
-    if job is None or job.state is not BatchState.QUEUED:
-        session.commit()
-        return job
-    job.state, job.started_at = BatchState.RUNNING, now()
+    claimed = _claim(session, job_id, now())
     session.commit()
-    folder = Path(directory)
+    job = _fresh(session, job_id)
+    if job is None or not claimed:
+        return job
+    render_records(session, job_id, list(job.application_ids), directory=directory,
+                   render=render, now=now)
+    return finish_batch(session, job_id, directory=directory, now=now)
+
+
+def render_records(session: Session, job_id: int, application_ids: Sequence[int], *,
+                   directory: Path | str, render: Render, now: Callable[[], dt.datetime],
+                   ) -> str | None:
+    """Render some of a batch's records into its staging directory, counting each one.
+
+    Several of these may run at once (one per RQ job), for one batch: the first to start moves
+    the batch from queued to running, and each record adds one to ``done`` with a single
+    ``UPDATE ... SET done = done + 1`` of its own, so concurrent jobs never lose a count. Each
+    record is read and rendered in a read transaction; only the count takes the write lock
+    (SQLite has one writer at a time, and rendering takes a while). A record already staged (a
+    job run again) is neither rendered nor counted again. Once the batch is no longer running
+    (another part failed) the rest is skipped. A failure marks the batch failed; the files are
+    left for ``finish_batch``, which runs after every part and removes them.
+
+    Returns:
+        The error that failed the batch here, or None (rendered, or nothing left to do).
+    """
+    db.begin_write(session)
+    _claim(session, job_id, now())
+    state = session.scalar(sa.select(BatchJob.state).where(BatchJob.id == job_id))
+    session.commit()
+    if state is not BatchState.RUNNING:
+        return None
+    folder = staging_dir(directory, job_id)
     folder.mkdir(parents=True, exist_ok=True)
-    partial, final = folder / f".batch-{job.id}.zip.part", folder / f"batch-{job.id}.zip"
     try:
-        _write_zip(session, job, partial, render)
-        os.replace(partial, final)
-        digest, size = _file_digest(final)
-        db.begin_write(session)
-        job.state, job.finished_at = BatchState.DONE, now()
-        job.result_path, job.result_sha256, job.result_size = final.name, digest, size
-        session.commit()
-    except Exception as error:
-        logger.exception("batch %s failed", job_id)
-        session.rollback()
-        for path in (partial, final):
-            path.unlink(missing_ok=True)
-        db.begin_write(session)
-        job = session.get(BatchJob, job_id)
-        assert job is not None
-        job.state, job.finished_at = BatchState.FAILED, now()
-        job.error = f"{type(error).__name__}: {error}"[:2000]
-        session.commit()
-    return job
-
-
-def _write_zip(session: Session, job: BatchJob, path: Path, render: Render) -> None:
-    stamp = to_jst(job.created_at).timetuple()[:6]
-    rows: list[tuple[str, str, str]] = []
-    with zipfile.ZipFile(path, "w") as archive:
-        for application_id in job.application_ids:
+        for application_id in application_ids:
+            if (folder / f"{application_id}.json").is_file():
+                continue
             with _reading(session):
                 application = session.get(Application, application_id)
                 if application is None or not application.submissions:
                     raise LookupError(f"application {application_id} has no submission")
                 pdf = render(session, application)
-                snapshot_sha256 = application.submissions[-1].snapshot_sha256
-            # PDFs are compressed already: stored as they are, byte for byte.
-            archive.writestr(_entry(file_name(application.reference), stamp), pdf)
-            rows.append((application.reference, hashlib.sha256(pdf).hexdigest(),
-                         snapshot_sha256))
+                entry = {"reference": application.reference,
+                         "snapshot_sha256": application.submissions[-1].snapshot_sha256}
+            _stage(folder, application_id, pdf, entry)
             db.begin_write(session)
-            job.done += 1
+            counted = session.execute(
+                sa.update(BatchJob)
+                .where(BatchJob.id == job_id, BatchJob.state == BatchState.RUNNING)
+                .values(done=BatchJob.done + 1)
+                .execution_options(synchronize_session=False)).rowcount
             session.commit()
+            if not counted:
+                return None  # the batch failed meanwhile: the rest is not needed
+    except Exception as error:
+        logger.exception("batch %s failed", job_id)
+        session.rollback()
+        message = _describe(error)
+        fail_batch(session, job_id, message, now=now)
+        return message
+    return None
+
+
+def finish_batch(session: Session, job_id: int, *, directory: Path | str,
+                 now: Callable[[], dt.datetime], failure: str | None = None) -> BatchJob | None:
+    """After every part: write the ZIP of the staged records, or record why the batch failed.
+
+    The ZIP holds the PDFs in the batch's order and the manifest, byte for byte what one job
+    rendering everything would write. The batch fails instead when ``failure`` says a part
+    failed (its worker may have died before it could say so itself), when a record is missing,
+    or when writing the ZIP fails. The staging directory is removed either way; a batch that
+    failed or finished already is left as it is.
+
+    Returns:
+        The batch (done or failed), or None when there is no such batch.
+    """
+    folder = staging_dir(directory, job_id)
+    try:
+        job = _fresh(session, job_id)
+        if job is None or job.state not in (BatchState.QUEUED, BatchState.RUNNING):
+            return job
+        ids, stamp = list(job.application_ids), to_jst(job.created_at).timetuple()[:6]
+        if failure is None:
+            failure = _write_result(session, job_id, Path(directory), ids, stamp, now)
+        if failure is not None:
+            fail_batch(session, job_id, failure, now=now)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _fresh(session, job_id)
+
+
+def fail_batch(session: Session, job_id: int, error: str, *,
+               now: Callable[[], dt.datetime]) -> None:
+    """Mark a queued or running batch failed with ``error`` (the first error stays)."""
+    db.begin_write(session)
+    session.execute(
+        sa.update(BatchJob)
+        .where(BatchJob.id == job_id,
+               BatchJob.state.in_([BatchState.QUEUED, BatchState.RUNNING]))
+        .values(state=BatchState.FAILED, finished_at=now(), error=error[:2000])
+        .execution_options(synchronize_session=False))
+    session.commit()
+
+
+def _claim(session: Session, job_id: int, now: dt.datetime) -> bool:
+    """Queued to running (in the caller's write transaction); False if it was not queued."""
+    result = session.execute(
+        sa.update(BatchJob)
+        .where(BatchJob.id == job_id, BatchJob.state == BatchState.QUEUED)
+        .values(state=BatchState.RUNNING, started_at=now)
+        .execution_options(synchronize_session=False))
+    return bool(result.rowcount)
+
+
+def _fresh(session: Session, job_id: int) -> BatchJob | None:
+    """The batch as the database has it now (the bulk updates above bypass the session)."""
+    with _reading(session):
+        job = session.get(BatchJob, job_id, populate_existing=True)
+    session.commit()  # only ends the read
+    return job
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _stage(folder: Path, application_id: int, pdf: bytes, entry: dict[str, str]) -> None:
+    """Write one record's PDF, then its manifest entry: the entry marks the record as done."""
+    (folder / f"{application_id}.pdf").write_bytes(pdf)
+    marker = folder / f"{application_id}.json"
+    partial = marker.with_suffix(".json.part")
+    partial.write_text(json.dumps(entry), encoding="utf-8")
+    os.replace(partial, marker)
+
+
+def _write_result(session: Session, job_id: int, directory: Path, ids: list[int],
+                  stamp: tuple[int, ...], now: Callable[[], dt.datetime]) -> str | None:
+    """Zip the staged records and mark the batch done; the error instead if that fails."""
+    staged = staging_dir(directory, job_id)
+    partial = directory / f".batch-{job_id}.zip.part"
+    final = directory / f"batch-{job_id}.zip"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        _write_zip(staged, ids, partial, stamp)
+        os.replace(partial, final)
+        digest, size = _file_digest(final)
+        db.begin_write(session)
+        # Every record is in the ZIP, so done = total even if a part died between staging a
+        # record and counting it.
+        marked = session.execute(
+            sa.update(BatchJob)
+            .where(BatchJob.id == job_id, BatchJob.state == BatchState.RUNNING)
+            .values(state=BatchState.DONE, done=BatchJob.total, finished_at=now(),
+                    result_path=final.name, result_sha256=digest, result_size=size)
+            .execution_options(synchronize_session=False)).rowcount
+        session.commit()
+        if not marked:
+            raise RuntimeError("the batch stopped running while its ZIP was written")
+    except Exception as error:
+        logger.exception("batch %s failed", job_id)
+        session.rollback()
+        for path in (partial, final):
+            path.unlink(missing_ok=True)
+        return _describe(error)
+    return None
+
+
+def _write_zip(staged: Path, ids: list[int], path: Path, stamp: tuple[int, ...]) -> None:
+    rows: list[tuple[str, str, str]] = []
+    with zipfile.ZipFile(path, "w") as archive:
+        for application_id in ids:
+            marker = staged / f"{application_id}.json"
+            if not marker.is_file():
+                raise LookupError(f"application {application_id} was not rendered")
+            entry = json.loads(marker.read_text(encoding="utf-8"))
+            pdf = (staged / f"{application_id}.pdf").read_bytes()
+            # PDFs are compressed already: stored as they are, byte for byte.
+            archive.writestr(_entry(file_name(entry["reference"]), stamp), pdf)
+            rows.append((entry["reference"], hashlib.sha256(pdf).hexdigest(),
+                         entry["snapshot_sha256"]))
         archive.writestr(_entry(MANIFEST, stamp, zipfile.ZIP_DEFLATED), manifest(rows))
 
 

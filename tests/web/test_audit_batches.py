@@ -21,20 +21,21 @@ import os
 import threading
 import uuid
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from grants import create_app
+from grants import create_app, jobs
 from grants.db import create_engine
 from grants.domain.workflow import Role
 from grants.models import Application, AuditEvent, BatchJob, BatchState, Decision, User
 from grants.services import accounts, batches
 from grants.services.audit import AuditTag
 from grants.services.catalog import sync_catalog
-from tests.conftest import NOW, PASSWORD, ROOT, AuthActions, upgrade
+from tests.conftest import BACKENDS, NOW, PASSWORD, ROOT, AuthActions, upgrade
 from tests.web.reviewflow import KEY, submit_application
 from tests.web.test_audit_search import OTHER_KEY, fund, organization
 
@@ -141,7 +142,7 @@ def test_batch_page_refreshes_while_queued(client, auth, session, make_user):
     assert job.total == len(funded)
 
 
-# --- RQ --------------------------------------------------------------------------------------
+# --- RQ ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -152,22 +153,38 @@ def redis_url() -> str:
     return url
 
 
-@pytest.fixture
-def file_database(tmp_path) -> sa.Engine:
-    """A migrated SQLite file with the catalog, outside the rolled-back test transaction."""
-    engine = create_engine(f"sqlite:///{tmp_path / 'rq.sqlite'}")
-    upgrade(engine)
-    with Session(engine) as session:
-        sync_catalog(session, ROOT / "programs", ROOT / "rubrics", now=NOW)
-        session.commit()
-    yield engine
-    engine.dispose()
+@pytest.fixture(params=BACKENDS)
+def file_database(request, tmp_path) -> Iterator[sa.Engine]:
+    """A migrated database with the catalog, outside the rolled-back test transaction: a SQLite
+    file, or on PostgreSQL a schema of its own, named in the URL so that the worker's
+    create_app() works in it too."""
+    if request.param == "sqlite":
+        url = sa.make_url(f"sqlite:///{tmp_path / 'rq.sqlite'}")
+    else:
+        schema = f"batch_test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(os.environ["TEST_DATABASE_URL"])
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = create_engine(url.render_as_string(hide_password=False))
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            sync_catalog(session, ROOT / "programs", ROOT / "rubrics", now=NOW)
+            session.commit()
+        yield engine
+    finally:
+        engine.dispose()
+        if request.param != "sqlite":
+            with admin.begin() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
 
 
 @contextlib.contextmanager
 def app_on_file(file_database, tmp_path, monkeypatch, **settings: str):
     """The app configured from the environment, as a worker would be, on the file database;
-    yields (client, session, funded, auditor) with two funded applications."""
+    yields (client, session, funded, app) with two funded applications."""
     environment = {
         "GRANTS_DATABASE_URL": file_database.url.render_as_string(hide_password=False),
         "GRANTS_INSTANCE_DIR": str(tmp_path / "instance"),
@@ -202,8 +219,12 @@ def app_on_file(file_database, tmp_path, monkeypatch, **settings: str):
         session.commit()
         auditor = make_user(Role.AUDITOR)
         auth.sign_in(auditor)
-        yield client, session, funded, app
+        try:
+            yield client, session, funded, app
+        finally:
+            session.rollback()  # end the last read before the database goes
     plain.dispose()
+    app.extensions["grants.engine"].dispose()  # PostgreSQL connections are closed, not dropped
 
 
 def check_done(client, session, job, funded) -> None:
@@ -218,33 +239,123 @@ def check_done(client, session, job, funded) -> None:
     check_zip(data, funded)
 
 
-def test_batch_on_rq_worker(redis_url, file_database, tmp_path, monkeypatch):
+@pytest.fixture
+def rq_queue(redis_url, monkeypatch):
+    """A queue of this test's own (no other suite's jobs), emptied and removed afterwards; one
+    record per part, so that the two records make two parts."""
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
-    queue_name = f"grants-test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setattr(batches, "CHUNK_SIZE", 1)
     connection = Redis.from_url(redis_url)
-    queue = Queue(queue_name, connection=connection)
+    queue = Queue(f"grants-test-{uuid.uuid4().hex[:12]}", connection=connection)
     try:
-        with app_on_file(file_database, tmp_path, monkeypatch, RQ_QUEUE=queue_name,
-                         REDIS_URL=redis_url) as (client, session, funded, app):
-            assert app.config["REDIS_URL"] == redis_url
-            response = client.post("/audit/batches", data={"call": KEY})
-            assert response.status_code == 303
-            job = session.scalar(sa.select(BatchJob))
-            assert job.state is BatchState.QUEUED  # queued, not built in the request
-            assert client.get(response.headers["Location"]).headers["Refresh"] == "3"
-            assert len(queue) == 1
-
-            worker = SimpleWorker([queue], connection=connection)
-            assert worker.work(burst=True)
-            check_done(client, session, job, funded)
+        yield queue
     finally:
+        job_ids = set(queue.job_ids)
+        for registry in (queue.finished_job_registry, queue.failed_job_registry,
+                         queue.deferred_job_registry, queue.started_job_registry):
+            job_ids.update(registry.get_job_ids())
         queue.empty()
         queue.delete(delete_jobs=True)
-        for key in connection.scan_iter(match=f"rq:*:{queue_name}"):  # the registries
+        for job_id in job_ids:
+            job = queue.fetch_job(job_id)
+            if job is not None:
+                job.delete()
+        for key in connection.scan_iter(match=f"rq:*:{queue.name}*"):  # the registries
             connection.delete(key)
         connection.close()
+
+
+def run_batch_on_rq(client, session, queue, monkeypatch, tmp_path, **patches: Any):
+    """Request a batch through the app, check it fans out, then let one SimpleWorker (burst)
+    run the parts and the finisher; ``patches`` replace grants.jobs functions once queued.
+    Returns the batch and the RQ jobs (the parts, then the finisher)."""
+    from rq import SimpleWorker
+
+    response = client.post("/audit/batches", data={"call": KEY})
+    assert response.status_code == 303
+    job = session.scalar(sa.select(BatchJob))
+    assert job.state is BatchState.QUEUED  # queued, not built in the request
+    assert client.get(response.headers["Location"]).headers["Refresh"] == "3"
+    registry = queue.deferred_job_registry
+    assert len(queue) == 2 and len(registry) == 1  # two parts queued, the finisher waits
+    parts = [queue.fetch_job(job_id) for job_id in queue.job_ids]
+    finisher = queue.fetch_job(registry.get_job_ids()[0])
+    assert [p.func_name for p in parts] == ["grants.jobs.render_chunk"] * 2
+    assert [p.args for p in parts] == [(job.id, [i]) for i in job.application_ids]
+    assert (finisher.func_name, finisher.args) == ("grants.jobs.finish_batch", (job.id,))
+    assert finisher.allow_dependency_failures
+    assert sorted(finisher._dependency_ids) == sorted(p.id for p in parts)
+
+    for name, replacement in patches.items():
+        monkeypatch.setattr(jobs, name, replacement)
+    worker = SimpleWorker([queue], connection=queue.connection)
+    assert worker.work(burst=True)
+    assert len(queue) == 0 and len(registry) == 0
+    assert list((tmp_path / "batches").glob(".*")) == []  # no staging directory, no partial
+    return job, parts, finisher
+
+
+def test_batch_fans_out_on_rq_workers(rq_queue, file_database, tmp_path, monkeypatch,
+                                      redis_url):
+    from rq.job import JobStatus
+
+    with app_on_file(file_database, tmp_path, monkeypatch, RQ_QUEUE=rq_queue.name,
+                     REDIS_URL=redis_url) as (client, session, funded, app):
+        assert app.config["REDIS_URL"] == redis_url
+        job, parts, finisher = run_batch_on_rq(client, session, rq_queue, monkeypatch,
+                                               tmp_path)
+        assert [p.get_status() for p in [*parts, finisher]] == [JobStatus.FINISHED] * 3
+        check_done(client, session, job, funded)
+        assert [p.name for p in (tmp_path / "batches").iterdir()] == [f"batch-{job.id}.zip"]
+
+
+def test_a_failed_part_fails_the_batch_on_rq(rq_queue, file_database, tmp_path, monkeypatch,
+                                             redis_url):
+    from rq.job import JobStatus
+
+    with app_on_file(file_database, tmp_path, monkeypatch, RQ_QUEUE=rq_queue.name,
+                     REDIS_URL=redis_url) as (client, session, funded, _app):
+        broken, real = funded[1].id, jobs.render_record
+
+        def render(db, application):
+            if application.id == broken:
+                raise RuntimeError("the PDF renderer is not available")
+            return real(db, application)
+
+        job, parts, finisher = run_batch_on_rq(client, session, rq_queue, monkeypatch,
+                                               tmp_path,
+                                               render_record=render)
+        assert [p.get_status() for p in [*parts, finisher]] == [
+            JobStatus.FINISHED, JobStatus.FAILED, JobStatus.FINISHED]  # the finisher ran
+        session.refresh(job)
+        assert job.state is BatchState.FAILED and job.done == 1
+        assert job.error == "RuntimeError: the PDF renderer is not available"
+        assert job.result_path is None and list((tmp_path / "batches").iterdir()) == []
+        assert client.get(f"/audit/batches/{job.id}/download").status_code == 404
+
+
+def test_a_part_that_dies_silently_fails_the_batch_on_rq(rq_queue, file_database, tmp_path,
+                                                         monkeypatch, redis_url):
+    """A part whose work horse died never says so in the batch: the finisher does."""
+    from rq.job import JobStatus
+
+    def killed(job_id: int, application_ids: list[int]) -> None:
+        raise SystemError("work horse killed")
+
+    with app_on_file(file_database, tmp_path, monkeypatch, RQ_QUEUE=rq_queue.name,
+                     REDIS_URL=redis_url) as (client, session, _funded, _app):
+        job, parts, finisher = run_batch_on_rq(client, session, rq_queue, monkeypatch,
+                                               tmp_path,
+                                               render_chunk=killed)
+        assert [p.get_status() for p in [*parts, finisher]] == [
+            JobStatus.FAILED, JobStatus.FAILED, JobStatus.FINISHED]
+        session.refresh(job)
+        assert job.state is BatchState.FAILED and job.done == 0
+        assert job.error == (f"batch {job.id}: records 1-1 of 2 failed on a worker: "
+                             "SystemError: work horse killed")
+        assert list((tmp_path / "batches").glob("*")) == []
 
 
 def test_batch_in_a_background_thread_without_redis(file_database, tmp_path, monkeypatch):

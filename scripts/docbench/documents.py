@@ -1,0 +1,131 @@
+"""How long one document takes: ours (``review_packet_pdf``, ``audit_record_pdf``) against
+the same HTML through the sandboxed child alone and through WeasyPrint alone, in-process.
+
+"Ours" is everything an officer's or auditor's click costs: gathering the data, the template,
+a fresh sandboxed interpreter that imports WeasyPrint, lays out and writes the PDF, and for the
+packet the applicant's PDFs appended. The HTML each one renders (and, for the record, its
+PDF/A-3u variant and embedded files) is captured from a real call, and re-rendered with Flask's
+``render_template`` from the same context to check it is the same text. WeasyPrint alone gets
+that HTML, BASE_CSS + PDF_CSS and the same attachments, without our URL fetcher or finisher.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+
+from docbench.instance import Instance
+from docbench.seed import Seeded
+from grants.documents import rendering
+from grants.documents.packet import review_packet_pdf
+from grants.documents.record import audit_record_pdf
+from grants.models import Application, User
+from grants.rendering import BASE_CSS, render_pdf
+from tests.conftest import NOW
+
+
+@dataclass(frozen=True)
+class Timing:
+    document: str
+    method: str
+    seconds: list[float]
+    size: int  # bytes of the last PDF
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def p90(self) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[max(0, -(-len(ordered) * 9 // 10) - 1)]  # nearest rank
+
+
+@contextlib.contextmanager
+def capturing() -> Iterator[dict[str, Any]]:
+    """Record the template, its context, the HTML and render_pdf's arguments of one call."""
+    seen: dict[str, Any] = {}
+    real_template, real_pdf = rendering.render_template, rendering.render_pdf
+
+    def template(name: str, **context: Any) -> str:
+        seen.update(template=name, context=context)
+        return real_template(name, **context)
+
+    def pdf(html: str, **kwargs: Any) -> Any:
+        seen.update(html=html, kwargs=kwargs)
+        return real_pdf(html, **kwargs)
+
+    rendering.render_template, rendering.render_pdf = template, pdf  # type: ignore[assignment]
+    try:
+        yield seen
+    finally:
+        rendering.render_template, rendering.render_pdf = real_template, real_pdf
+
+
+def weasyprint_alone(html: str, static: Path, variant: str | None, attachments: Any) -> bytes:
+    """The same document straight through WeasyPrint, in this process."""
+    import weasyprint
+
+    from grants.documents.rendering import PDF_CSS
+    from grants.rendering.embedded import to_attachments
+
+    css = weasyprint.CSS(string=BASE_CSS + PDF_CSS)
+    pdf: bytes = weasyprint.HTML(string=html, base_url=f"{static}/").write_pdf(
+        stylesheets=[css], pdf_variant=variant,
+        attachments=to_attachments(attachments, NOW) or None)
+    return pdf
+
+
+def timed(document: str, method: str, make: Callable[[], bytes], runs: int) -> Timing:
+    """``runs`` timings of ``make`` after one warm-up run (imports, fonts, caches)."""
+    pdf = make()
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        pdf = make()
+        seconds.append(time.perf_counter() - started)
+    assert pdf.startswith(b"%PDF"), f"{document} / {method}: not a PDF"
+    return Timing(document, method, seconds, len(pdf))
+
+
+def time_documents(instance: Instance, seeded: Seeded, runs: int) -> list[Timing]:
+    """Each document three ways: ours, the sandboxed child alone, WeasyPrint alone."""
+    timings: list[Timing] = []
+    with instance.app.test_request_context(), instance.session() as session:
+        application = session.get(Application, seeded.template_id)
+        officer = session.get(User, seeded.officer_id)
+        assert application is not None and officer is not None
+        documents: dict[str, Callable[[], bytes]] = {
+            "review packet": lambda: review_packet_pdf(session, application, officer,
+                                                       now=NOW).pdf,
+            "audit record (PDF/A-3u)": lambda: audit_record_pdf(session, application, now=NOW),
+        }
+        static = Path(current_app.static_folder or "static").resolve()
+        for document, make in documents.items():
+            timings += three_ways(document, make, static, runs)
+    return timings
+
+
+def three_ways(document: str, make: Callable[[], bytes], static: Path, runs: int,
+               ) -> list[Timing]:
+    """Time ``make`` (ours), then the HTML it rendered through the child and WeasyPrint."""
+    with capturing() as seen:
+        make()
+    html = render_template(seen["template"], **seen["context"])
+    assert html == seen["html"], f"{document}: render_template gave other HTML"
+    kwargs = seen["kwargs"]
+    variant, attachments = kwargs.get("pdf_variant"), kwargs.get("attachments", ())
+    return [
+        timed(document, "ours (data + template + sandboxed child)", make, runs),
+        timed(document, "sandboxed child alone (render_pdf)",
+              lambda: render_pdf(html, **kwargs).pdf, runs),
+        timed(document, "WeasyPrint alone, in-process",
+              lambda: weasyprint_alone(html, static, variant, attachments), runs),
+    ]
