@@ -10,7 +10,8 @@ from flask_babel import get_locale
 
 from grants.domain.describe import describe_condition
 from grants.domain.localgov import load_registry
-from grants.forms.builder import field_choices
+from grants.forms.answers import ACQUISITION_LABELS
+from grants.forms.builder import field_choices, text_in
 from grants.i18n import to_jst
 
 
@@ -54,6 +55,15 @@ def choice_labels(definition: Any, field: Any, value: Any) -> str:
 def condition_text(definition: Any, condition: Any) -> Any:
     """When a conditional question applies, in words (forms work without JavaScript)."""
     return describe_condition(definition, condition)
+
+
+def answer_labels(definition: Any) -> dict[str, Any]:
+    """Labels to show saved budget lines in the current language (pages and PDFs alike)."""
+    locale = str(get_locale() or "ja")
+    return {
+        "category_titles": {c.id: text_in(c.title, locale) for c in definition.budget.categories},
+        "acquisition_labels": ACQUISITION_LABELS,
+    }
 
 
 def init_app(app: Flask) -> None:

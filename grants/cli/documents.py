@@ -40,7 +40,8 @@ def packet_command(reference: str, output: str, viewer_email: str | None) -> Non
     with command_session() as session:
         application = _application(session, reference)
         viewer = _viewer(session, viewer_email)
-        packet = review_packet_pdf(session, application, viewer, now=clock.now())
+        packet = review_packet_pdf(session, application, viewer,
+                                   officer_view=viewer.role is not Role.REVIEWER, now=clock.now())
         Path(output).write_bytes(packet.pdf)
         record(session, AuditTag.PACKET_DOWNLOAD, subject_type="application",
                subject_id=application.id, actor=viewer if viewer.id else None, now=clock.now(),

@@ -20,8 +20,7 @@ from grants.models import Application, Assignment, Moderation, Review, User
 from grants.rendering import append_pdfs, appendable
 from grants.services import reviewing
 from grants.storage import LocalStorage
-from grants.web.access import Permission, has_permission
-from grants.web.apply import answer_labels
+from grants.templating import answer_labels
 
 
 @dataclass(frozen=True)
@@ -32,10 +31,10 @@ class Packet:
 
 
 def review_packet_pdf(session: Session, application: Application, viewer: User, *,
-                      now: dt.datetime) -> Packet:
-    """Render the packet as `viewer` may see it (officers: every review; reviewers: their own)."""
+                      officer_view: bool, now: dt.datetime) -> Packet:
+    """Render the packet for `viewer`: the program office's (`officer_view`: every review and
+    moderation) or a reviewer's (their own review only). Callers decide who may have which."""
     facts = facts_module.gather(session, application)
-    officer_view = has_permission(viewer, Permission.CALL_READ)
     moderations = list(session.scalars(sa.select(Moderation).filter_by(
         application_id=application.id))) if officer_view else []
     scores = reviewing.scores(facts.rubric, _reviews_for(session, application, viewer,

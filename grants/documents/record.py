@@ -20,7 +20,7 @@ from grants.models import Application, Assignment, AuditEvent, Moderation, Revie
 from grants.rendering import EmbeddedFile
 from grants.services import reviewing
 from grants.services.audit import event_body
-from grants.web.apply import answer_labels
+from grants.templating import answer_labels
 
 PDF_VARIANT = "pdf/a-3u"
 

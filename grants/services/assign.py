@@ -7,7 +7,7 @@ import json
 from collections import defaultdict
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from grants.domain.assignment import (
     ApplicationParties,
@@ -28,6 +28,7 @@ from grants.models import (
     Organization,
     Program,
     ProgramVersion,
+    Submission,
     User,
 )
 from grants.services import accounts
@@ -187,6 +188,27 @@ def auto_assign(session: Session, program: Program, *, actor: User, now: dt.date
     for application_id, reviewer_id in plan.pairs:
         _create(session, application_id, reviewer_id, actor=actor, now=now)
     return plan
+
+
+def open_assignments(session: Session, reviewer: User) -> list[Assignment]:
+    """The reviewer's active assignments they have no conflict with, with application,
+    organization and review loaded: a fixed number of queries however many there are (joins,
+    not IN-list batches)."""
+    mine = (Assignment.reviewer_id == reviewer.id) & (Assignment.state == AssignmentState.ACTIVE)
+    assignments = session.scalars(
+        sa.select(Assignment).join(Assignment.application).join(Application.organization)
+        .outerjoin(Assignment.review).where(mine)
+        .options(contains_eager(Assignment.application).contains_eager(Application.organization),
+                 contains_eager(Assignment.application).defer(Application.answers),
+                 contains_eager(Assignment.review))
+        .order_by(Assignment.id)).all()
+    snapshots = {application_id: text for application_id, text in session.execute(  # latest last
+        sa.select(Submission.application_id, Submission.snapshot)
+        .join(Assignment, Assignment.application_id == Submission.application_id).where(mine)
+        .order_by(Submission.application_id, Submission.number))}
+    profile = profiles(session, [reviewer])[reviewer.id]
+    return [a for a in assignments
+            if not conflicts(profile, parties(a.application, snapshots[a.application_id]))]
 
 
 def decline(session: Session, assignment: Assignment, reason: str, *, actor: User,

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager, defer, joinedload
 
+from grants.domain.calibration import Calibration, ScoredReview, calibrate
 from grants.domain.ranking import RankEntry, Ranking, rank
 from grants.domain.rubrics import Rubric as RubricDefinition
 from grants.domain.workflow import State
@@ -130,3 +131,13 @@ def call_ranking(session: Session, program: Program) -> tuple[Ranking, dict[int,
     quotas = {q.track: Fraction(q.share) for q in definition.call.quotas}
     ranking = rank(entries, budget_yen=definition.call.budget_yen, quotas=quotas)
     return ranking, {s.application.id: s for s in scored}
+
+
+def call_calibration(session: Session, program: Program) -> Calibration:
+    """Each reviewer's submitted totals on the call against the other reviewers'."""
+    return calibrate([
+        ScoredReview(s.application.id, review.assignment.reviewer_id,
+                     review.assignment.reviewer.display_name, card.total)
+        for s in scored_applications(session, program)
+        for review, card in s.scores.reviews if card.total is not None
+    ])

@@ -22,18 +22,17 @@ from grants.db import get_session
 from grants.domain import workflow
 from grants.domain.findings import Severity
 from grants.domain.localgov import load_registry
-from grants.forms.answers import ACQUISITION_LABELS
 from grants.forms.builder import (
     BLANK_ROWS,
     answers_from_form,
     build_step_form,
     form_data,
-    text_in,
 )
 from grants.models import Application, Organization
 from grants.services import apply, decide
 from grants.services.programs import definition_of
 from grants.storage import LocalStorage
+from grants.templating import answer_labels
 from grants.web import kept, uploads
 from grants.web.access import Permission, has_permission, load_application, require
 
@@ -95,14 +94,6 @@ def _context(application: Application) -> dict[str, Any]:
             {"field": a.field_id, "filename": a.filename, "sha256": a.sha256}
             for a in application.attachments
         ],
-    }
-
-
-def answer_labels(definition: Any) -> dict[str, Any]:
-    """Labels to show saved budget lines in the current language."""
-    return {
-        "category_titles": {c.id: text_in(c.title, locale()) for c in definition.budget.categories},
-        "acquisition_labels": ACQUISITION_LABELS,
     }
 
 

@@ -17,7 +17,6 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange
 
 from grants import clock, exports
 from grants.db import get_session
-from grants.domain.calibration import ScoredReview, calibrate
 from grants.domain.ranking import TIE_BREAK
 from grants.domain.workflow import State
 from grants.models import (
@@ -185,15 +184,9 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 @require(Permission.CALL_READ)
 def calibration(program_key: str) -> str:
     program = _program(program_key)
-    scored = ranking.scored_applications(get_session(), program)
-    reviews = [
-        ScoredReview(s.application.id, review.assignment.reviewer_id,
-                     review.assignment.reviewer.display_name, card.total)
-        for s in scored for review, card in s.scores.reviews if card.total is not None
-    ]
     return render_template("manage/calibration.html", program=program,
                            definition=definition_of(program.current_version),
-                           calibration=calibrate(reviews))
+                           calibration=ranking.call_calibration(get_session(), program))
 
 
 @bp.get("/outbox")

@@ -18,18 +18,19 @@ bp = Blueprint("packets", __name__)
 @bp.get("/manage/applications/<int:application_id>/packet.pdf")
 @require(Permission.CALL_READ)
 def officer_packet(application_id: int) -> Response:
-    return _send(load_application(application_id))
+    return _send(load_application(application_id), officer_view=True)
 
 
 @bp.get("/review/assignments/<int:assignment_id>/packet.pdf")
 @require(Permission.REVIEW_WRITE)
 def reviewer_packet(assignment_id: int) -> Response:
-    return _send(load_assignment(assignment_id).application)
+    return _send(load_assignment(assignment_id).application, officer_view=False)
 
 
-def _send(application: Application) -> Response:
+def _send(application: Application, *, officer_view: bool) -> Response:
     session = get_session()
-    packet = review_packet_pdf(session, application, current_user, now=clock.now())
+    packet = review_packet_pdf(session, application, current_user, officer_view=officer_view,
+                               now=clock.now())
     begin_write(session)  # the download is an audit event
     record(session, AuditTag.PACKET_DOWNLOAD, subject_type="application",
            subject_id=application.id, actor=current_user, now=clock.now(),

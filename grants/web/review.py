@@ -12,32 +12,27 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from grants import clock
 from grants.db import begin_write, get_session
-from grants.domain.assignment import conflicts
 from grants.domain.localgov import load_registry
 from grants.domain.signals import compute_signals
 from grants.forms.answers import options
 from grants.forms.review import build_review_form, form_data, ratings_from
 from grants.models import (
-    Application,
     Assignment,
-    AssignmentState,
     ConflictDeclaration,
     ReviewState,
-    Submission,
 )
 from grants.services import assign, reviewing
 from grants.services.apply import data_from_snapshot
 from grants.services.programs import definition_of
 from grants.services.rubrics import rubric_of
+from grants.templating import answer_labels
 from grants.web.access import Permission, load_assignment, require
-from grants.web.apply import answer_labels
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -57,25 +52,8 @@ class DeclineForm(FlaskForm):
 @bp.get("/")
 @require(Permission.REVIEW_WRITE)
 def queue() -> str:
-    db = get_session()
-    mine = (Assignment.reviewer_id == current_user.id) & (
-        Assignment.state == AssignmentState.ACTIVE)
-    # Joins, not IN-list batches: a fixed number of queries however many assignments.
-    assignments = db.scalars(
-        sa.select(Assignment).join(Assignment.application).join(Application.organization)
-        .outerjoin(Assignment.review).where(mine)
-        .options(contains_eager(Assignment.application).contains_eager(Application.organization),
-                 contains_eager(Assignment.application).defer(Application.answers),
-                 contains_eager(Assignment.review))
-        .order_by(Assignment.id)).all()
-    snapshots = {application_id: text for application_id, text in db.execute(  # latest last
-        sa.select(Submission.application_id, Submission.snapshot)
-        .join(Assignment, Assignment.application_id == Submission.application_id).where(mine)
-        .order_by(Submission.application_id, Submission.number))}
-    profile = assign.profiles(db, [current_user])[current_user.id]
-    visible = [a for a in assignments if not conflicts(
-        profile, assign.parties(a.application, snapshots[a.application_id]))]
-    return render_template("review/queue.html", assignments=visible)
+    assignments = assign.open_assignments(get_session(), current_user)
+    return render_template("review/queue.html", assignments=assignments)
 
 
 @bp.route("/interests", methods=["GET", "POST"])

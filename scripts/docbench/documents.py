@@ -70,14 +70,19 @@ def capturing() -> Iterator[dict[str, Any]]:
 
 
 def weasyprint_alone(html: str, static: Path, variant: str | None, attachments: Any) -> bytes:
-    """The same document straight through WeasyPrint, in this process."""
+    """The same document straight through WeasyPrint, in this process, with the same
+    restricted URL fetcher the sandboxed child uses."""
     import weasyprint
+    from weasyprint.urls import path2url
 
     from grants.documents.rendering import PDF_CSS
     from grants.rendering.embedded import to_attachments
+    from grants.rendering.fetcher import StaticOnlyFetcher
 
-    css = weasyprint.CSS(string=BASE_CSS + PDF_CSS)
-    pdf: bytes = weasyprint.HTML(string=html, base_url=f"{static}/").write_pdf(
+    fetcher = StaticOnlyFetcher(static)
+    base_url = path2url(str(static))
+    css = weasyprint.CSS(string=BASE_CSS + PDF_CSS, base_url=base_url, url_fetcher=fetcher)
+    pdf: bytes = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
         stylesheets=[css], pdf_variant=variant,
         attachments=to_attachments(attachments, NOW) or None)
     return pdf
@@ -104,7 +109,7 @@ def time_documents(instance: Instance, seeded: Seeded, runs: int) -> list[Timing
         assert application is not None and officer is not None
         documents: dict[str, Callable[[], bytes]] = {
             "review packet": lambda: review_packet_pdf(session, application, officer,
-                                                       now=NOW).pdf,
+                                                       officer_view=True, now=NOW).pdf,
             "audit record (PDF/A-3u)": lambda: audit_record_pdf(session, application, now=NOW),
         }
         static = Path(current_app.static_folder or "static").resolve()

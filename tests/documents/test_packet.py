@@ -21,7 +21,7 @@ def _text(pdf: bytes) -> str:
 
 def test_officer_packet_holds_the_submission_and_every_review(session, decided_application):
     d = decided_application
-    packet = review_packet_pdf(session, d.application, d.officer, now=NOW)
+    packet = review_packet_pdf(session, d.application, d.officer, officer_view=True, now=NOW)
     text = _text(packet.pdf)
     snapshot_hash = d.application.submissions[-1].snapshot_sha256
     assert "地域雇用創造ICT絆プロジェクト" in text
@@ -45,7 +45,7 @@ def test_officer_packet_holds_the_submission_and_every_review(session, decided_a
 def test_reviewer_packet_holds_no_other_reviewers_scores(session, decided_application):
     d = decided_application
     mine, theirs = d.reviewers
-    text = _text(review_packet_pdf(session, d.application, mine, now=NOW).pdf)
+    text = _text(review_packet_pdf(session, d.application, mine, officer_view=False, now=NOW).pdf)
     assert d.comments[mine.id] in text
     assert d.comments[theirs.id] not in text
     assert theirs.display_name not in text
@@ -104,7 +104,7 @@ def test_user_text_never_makes_the_renderer_fetch(client, auth, session, make_us
     with SilentServer() as server:
         bait = f' <img src="{server.url}/i"> file:///etc/passwd url({server.url}/u)'
         d = decided(client, auth, session, make_user, text=bait)
-        packet = review_packet_pdf(session, d.application, d.officer, now=NOW)
+        packet = review_packet_pdf(session, d.application, d.officer, officer_view=True, now=NOW)
         record = audit_record_pdf(session, d.application, now=NOW)
     assert server.requests == []
     for pdf in (packet.pdf, record):

@@ -159,7 +159,8 @@ def test_returned_application_is_resubmitted_keeping_the_first_snapshot(
     assert "見積書の金額を確認してください。" in message.body
 
 
-def test_officer_reopens_a_review_and_the_reviewer_edits_it(client, auth, session, make_user):
+def _assigned_by_hand(client, auth, session, make_user):
+    """A submitted application, accepted by an officer, assigned by hand to one reviewer."""
     application = submit_application(client, auth, session, make_user)
     officer = make_user(Role.OFFICER)
     reviewer = make_user(Role.REVIEWER)
@@ -171,6 +172,12 @@ def test_officer_reopens_a_review_and_the_reviewer_edits_it(client, auth, sessio
                 data={"reviewer_id": str(reviewer.id)})
     auth.sign_out()
     assignment = session.scalar(sa.select(Assignment).filter_by(application_id=application.id))
+    return application, officer, reviewer, assignment
+
+
+def test_officer_reopens_a_review_and_the_reviewer_edits_it(client, auth, session, make_user):
+    application, officer, reviewer, assignment = _assigned_by_hand(client, auth, session,
+                                                                   make_user)
     rubric = rubric_for(session, application)
 
     auth.sign_in(reviewer)
@@ -203,17 +210,8 @@ def test_officer_reopens_a_review_and_the_reviewer_edits_it(client, auth, sessio
 
 
 def test_low_score_without_comment_is_refused_with_answers_kept(client, auth, session, make_user):
-    application = submit_application(client, auth, session, make_user)
-    officer = make_user(Role.OFFICER)
-    reviewer = make_user(Role.REVIEWER)
-    auth.sign_in(officer)
-    client.post(f"/manage/applications/{application.id}/accept")
-    client.post(f"/manage/calls/{KEY}/reviewers",
-                data={"name": reviewer.display_name, "email": reviewer.email})
-    client.post(f"/manage/applications/{application.id}/assign",
-                data={"reviewer_id": str(reviewer.id)})
-    auth.sign_out()
-    assignment = session.scalar(sa.select(Assignment).filter_by(application_id=application.id))
+    application, _officer, reviewer, assignment = _assigned_by_hand(client, auth, session,
+                                                                    make_user)
     rubric = rubric_for(session, application)
     needs = next(c for c in rubric.criteria() if c.comment_required_at_or_below is not None)
 
