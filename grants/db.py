@@ -8,6 +8,7 @@ deferred transaction that upgrades from read to write later cannot wait and fail
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import enum
@@ -18,6 +19,8 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from flask import Flask, g
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+
+from grants import filemodes
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -80,9 +83,25 @@ def create_engine(url: str, *, busy_timeout_ms: int = 15000) -> sa.Engine:
     """Create the engine; on SQLite, set up WAL, the busy timeout and lock-at-begin."""
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_pre_ping=True)
+    _private_database_file(url)
     engine = sa.create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
     _configure_sqlite(engine, busy_timeout_ms)
     return engine
+
+
+def _private_database_file(url: str) -> None:
+    """Create the SQLite file 0600 before the first connection, and tighten an existing one.
+
+    SQLite gives the -wal and -shm files it creates the database file's mode; those left by an
+    earlier run are tightened too.
+    """
+    database = sa.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(FileNotFoundError):  # no folder: SQLite says so when it connects
+        filemodes.private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):
+        filemodes.tighten(database + suffix)
 
 
 def _configure_sqlite(engine: sa.Engine, busy_timeout_ms: int) -> None:

@@ -1,7 +1,8 @@
 """Officers' exports: the ranking and every review's scores as CSV and as an Excel workbook.
 
 Tables are built once (headers in the reader's language, money as integer yen, scores as
-decimals) and written by `to_csv` or `to_xlsx`, so the two formats never disagree.
+decimals) and written by `to_csv` or `to_xlsx`, so the two formats never disagree. Every text
+cell goes through `neutralize` on the way out, so no name in it runs as a formula.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from grants.domain.ranking import Ranking
+from grants.domain.spreadsheets import neutralize
 from grants.services.ranking import Scored
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,20 +79,27 @@ def to_csv(table: Table) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens the Japanese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.headers)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in table.rows)
+    writer.writerows([_csv_cell(cell) for cell in row] for row in (table.headers, *table.rows))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _csv_cell(cell: Cell) -> str | int | Decimal:
+    """Text neutralized; numbers (a negative one included) as they are."""
+    if cell is None:
+        return ""
+    return neutralize(cell) if isinstance(cell, str) else cell
+
+
 def to_xlsx(tables: Sequence[Table]) -> bytes:
-    """One worksheet per table; numbers stay numbers, yen columns formatted with separators."""
+    """One worksheet per table; numbers stay numbers, yen columns formatted with separators,
+    text is always stored as text (never as a formula)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
         sheet = workbook.create_sheet(title=table.title[:31])
-        sheet.append(list(table.headers))
-        for row in table.rows:
+        for row in (table.headers, *table.rows):
             sheet.append([_xlsx_cell(cell) for cell in row])
+        _store_text_as_text(sheet)
         for index, header in enumerate(table.headers, start=1):
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = max(10, min(40, len(header) * 2))
@@ -103,4 +114,17 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
 
 def _xlsx_cell(cell: Cell) -> str | int | float | None:
     # openpyxl writes Decimal as text in some versions; scores are two-decimal numbers.
-    return float(cell) if isinstance(cell, Decimal) else cell
+    if isinstance(cell, Decimal):
+        return float(cell)
+    if isinstance(cell, str):
+        # Control characters cannot be stored in a workbook: dropped rather than refused.
+        return neutralize(ILLEGAL_CHARACTERS_RE.sub("", cell))
+    return cell
+
+
+def _store_text_as_text(sheet: Worksheet) -> None:
+    """openpyxl types a string by its content ("=..." a formula, "#N/A" an error): not here."""
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"

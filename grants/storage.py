@@ -1,8 +1,8 @@
 """Content-addressed file storage: a file's name is the SHA-256 of its bytes.
 
 An attachment recorded in a submission is named by its hash, so anyone can check years later that
-the stored bytes are the ones submitted, and the same file uploaded twice is stored once. Pure
-Python; the app builds a `LocalStorage` from the STORAGE_DIR setting.
+the stored bytes are the ones submitted, and the same file uploaded twice is stored once. Files
+are 0600 in folders made 0700. Pure Python; the app builds a `LocalStorage` from STORAGE_DIR.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import re
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
+
+from grants.filemodes import private_dir
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1024 * 1024
@@ -78,7 +80,7 @@ class LocalStorage:
         if self.verify(sha256):
             return sha256
         new_dirs = not target.parent.is_dir()
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as tmp:
