@@ -3,7 +3,9 @@
 Everything from submission onwards is printed, and the machine-readable originals are embedded
 as associated files, so each printed hash can be recomputed from the PDF alone:
 snapshot.json (the exact submitted bytes), program.yaml and rubric.yaml (the exact versions),
-and events.json (the application's audit events, each with its chain hashes).
+and events.json (the application's audit events, each with its chain hashes). It also prints
+the whole chain's head when it was made, to compare with the anchors kept outside the system
+(``flask grants audit anchor``): a chain that no longer reaches that head has lost events.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from grants.documents.rendering import render
 from grants.models import Application, Assignment, AuditEvent, Moderation, Review, User
 from grants.rendering import EmbeddedFile
 from grants.services import reviewing
+from grants.services.anchors import chain_head
 from grants.services.audit import event_body
 from grants.templating import answer_labels
 
@@ -58,7 +61,7 @@ def audit_record_pdf(session: Session, application: Application, *,
     return render(
         "pdf/record.html", pdf_variant=PDF_VARIANT, attachments=embedded, facts=facts,
         scores=reviewing.scores(facts.rubric, reviews, moderations), events=events,
-        actors=actors, previous=application.submissions[:-1],
+        actors=actors, previous=application.submissions[:-1], chain_head=chain_head(session),
         generated_at=now or events_time(events), **answer_labels(facts.definition))
 
 

@@ -26,7 +26,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Final
 
-__all__ = ["GENESIS", "canonical_json", "chain_hash", "sha256_hex", "verify_chain"]
+__all__ = [
+    "GENESIS", "canonical_json", "chain_hash", "is_sha256_hex", "sha256_hex", "verify_chain",
+]
 
 GENESIS: Final = "0" * 64
 """The ``prev_hash`` of the first event of a chain."""
@@ -81,6 +83,11 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def is_sha256_hex(text: object) -> bool:
+    """Whether ``text`` is written as ``sha256_hex`` writes digests: 64 lowercase hex characters."""
+    return isinstance(text, str) and len(text) == 64 and _HEX_DIGITS.issuperset(text)
+
+
 def chain_hash(prev_hash: str, event: Mapping[str, object]) -> str:
     """Return the hash that links ``event`` to the chain after ``prev_hash``.
 
@@ -98,7 +105,7 @@ def chain_hash(prev_hash: str, event: Mapping[str, object]) -> str:
         ValueError: when ``prev_hash`` is not 64 lowercase hex characters.
         TypeError: when ``event`` is not canonical JSON material.
     """
-    if len(prev_hash) != 64 or not _HEX_DIGITS.issuperset(prev_hash):
+    if not is_sha256_hex(prev_hash):
         raise ValueError(f"prev_hash must be 64 lowercase hex characters, got {prev_hash!r}")
     return sha256_hex(prev_hash.encode("ascii") + b"\n" + canonical_json(event))
 
@@ -111,7 +118,7 @@ def verify_chain(events: Iterable[tuple[Mapping[str, object], str, str]]) -> int
     ``hash`` is not ``chain_hash(prev_hash, event_body)``, or when its body cannot be
     canonicalised at all. An edited event breaks at its own index; a removed or inserted event
     breaks at the position where it was. Events cut off at the end leave a valid shorter chain:
-    compare the last hash with one recorded elsewhere (e.g. printed on the audit PDF) to see that.
+    compare with a head recorded elsewhere (``grants.domain.anchors``, the audit PDF) to see that.
     """
     expected_prev = GENESIS
     for index, (body, prev_hash, hash_) in enumerate(events):

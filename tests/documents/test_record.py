@@ -10,9 +10,11 @@ import json
 import pikepdf
 import pypdf
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from grants.documents.record import audit_record_pdf
 from grants.domain.records import canonical_json
+from grants.domain.workflow import Role
 from grants.models import AuditEvent
 from tests.conftest import NOW
 from tests.rendering.helpers import embedded_fonts, to_unicode
@@ -85,3 +87,21 @@ def test_cli_writes_the_record_and_audits_it(app, session, decided_application, 
     assert session.scalar(sa.select(AuditEvent).where(
         AuditEvent.tag == "audit:record:download",
         AuditEvent.subject_id == d.application.id)) is not None
+
+
+def test_record_prints_the_whole_chains_head_when_it_was_made(session, decided_application,
+                                                               make_user):
+    make_user(Role.AUDITOR)  # an event of no application: the head is the chain's, not the record's
+    events = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    head = events[-1]
+    assert head.subject_type != "application"
+    data = audit_record_pdf(session, decided_application.application, now=NOW)
+    make_user(Role.AUDITOR)  # later events do not change a record already made
+    text = _text(data).replace("\n", "")
+    assert gettext("Audit chain head when this record was made") in text
+    assert head.hash in text
+    counted = gettext("%(count)d events; the last, event %(id)d, at %(at)s",
+                      count=len(events), id=head.id, at="@")
+    assert counted.split("@")[0] in text
+    assert session.scalars(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc())).first() \
+        not in text
