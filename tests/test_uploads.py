@@ -11,10 +11,19 @@ import zlib
 import pytest
 
 from grants import uploads
-from grants.uploads import DetectedFile, UploadRefused, detect_kind, safe_filename, validate_upload
+from grants.domain.file_types import DEFAULT_FILE_TYPES, SHORTHANDS, FileType
+from grants.uploads import (
+    DetectedFile,
+    UploadRefused,
+    describe_types,
+    detect_kind,
+    extensions_of,
+    safe_filename,
+    validate_upload,
+)
 
 MB = 1024 * 1024
-ALL = ("pdf", "image", "office")
+ALL = tuple(uploads.TYPES)  # every type the checks know: what content they recognise
 
 
 def check(data: bytes, filename: str, *, accept=ALL, max_bytes: int = 20 * MB) -> DetectedFile:
@@ -245,8 +254,14 @@ def test_validate_upload_utf8_text_accepted_as_plain_text():
     assert result == DetectedFile("office", "text/plain; charset=utf-8", "txt")
 
 
-def test_validate_upload_name_without_extension_accepted_by_content():
-    assert check(make_png(), "スキャン") == DetectedFile("image", "image/png", "png")
+def test_validate_upload_name_without_extension_refused_naming_accepted_types():
+    error = refusal(make_png(), "スキャン", accept=["pdf", "png"])
+    assert error.code == "not_accepted"
+    assert error.reason_ja == (
+        "ファイル名に拡張子（.pdf など）がないため、添付できません。"
+        "形式に合った拡張子を付けてください。添付できる形式: PDF（.pdf）、PNG（.png）"
+    )
+    assert error.reason_en.endswith("Accepted: PDF (.pdf), PNG (.png).")
 
 
 def test_validate_upload_fullwidth_uppercase_extension_matches_content():
@@ -298,11 +313,104 @@ def test_validate_upload_renamed_exe_with_pdf_extension_refused_as_mismatch():
     assert "the content is not a PDF" in error.reason_en
 
 
-def test_validate_upload_unknown_type_refused_naming_accepted_kinds():
-    error = refusal(EXE, "setup.exe", accept=("pdf", "image"))
-    assert error.code == "unknown_type"
-    assert error.reason_ja.endswith("添付できる形式: PDF、画像（PNG・JPEG・GIF・WebP・TIFF）")
-    assert error.reason_en.endswith("Accepted: PDF, images (PNG, JPEG, GIF, WebP, TIFF).")
+def test_validate_upload_unknown_extension_refused_naming_accepted_types():
+    error = refusal(EXE, "setup.exe", accept=("pdf", "jpeg", "png"))
+    assert error.code == "not_accepted"
+    assert error.reason_ja == (
+        "ファイル名が「.exe」で終わるファイルは添付できません。添付できる形式: "
+        "PDF（.pdf）、JPEG（.jpg・.jpeg・.jpe・.jfif）、PNG（.png）"
+    )
+    assert error.reason_en == (
+        "Files whose name ends in “.exe” cannot be attached. "
+        "Accepted: PDF (.pdf), JPEG (.jpg, .jpeg, .jpe, .jfif), PNG (.png)."
+    )
+
+
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>\n'
+DANGEROUS = [
+    (HTML, "申請書.html"),
+    (HTML, "申請書.htm"),
+    (SVG, "図.svg"),
+    (b"alert(document.cookie);\n", "script.js"),
+    (b"@echo off\r\ndel /q C:\\*\r\n", "run.bat"),
+    (HTML, "app.hta"),
+    (EXE, "setup.exe"),
+    (EXE, "screen.scr"),
+    (b"\x7fELF\x02\x01\x01" + bytes(60), "tool"),
+]
+
+
+@pytest.mark.parametrize(("data", "filename"), DANGEROUS, ids=[d[1] for d in DANGEROUS])
+def test_validate_upload_active_or_unknown_files_refused_with_default_types(data, filename):
+    error = refusal(data, filename, accept=DEFAULT_FILE_TYPES)
+    assert error.code == "not_accepted"
+    extension = filename.rpartition(".")[2] if "." in filename else None
+    assert (f"「.{extension}」" if extension else "拡張子") in error.reason_ja
+    assert "PDF（.pdf）、Word（.docx・.doc）、Excel（.xlsx・.xls）" in error.reason_ja
+    assert "PowerPoint (.pptx, .ppt), JPEG (.jpg, .jpeg, .jpe, .jfif), PNG (.png)" in (
+        error.reason_en
+    )
+
+
+def test_validate_upload_html_refused_even_where_text_files_are_accepted():
+    error = refusal(HTML, "page.html", accept=["pdf", "txt"])
+    assert error.code == "not_accepted"
+    assert error.reason_en.endswith("Accepted: PDF (.pdf), text (.txt).")
+
+
+def test_validate_upload_pdf_named_docx_refused_as_mismatch():
+    error = refusal(make_pdf(), "計画書.docx", accept=DEFAULT_FILE_TYPES)
+    assert error.code == "extension_mismatch"
+    assert error.reason_ja.startswith("ファイル名は「.docx」ですが、中身はPDFです。")
+
+
+def test_validate_upload_workbook_named_docx_refused_as_mismatch():
+    error = refusal(make_ooxml("xlsx"), "計画書.docx", accept=DEFAULT_FILE_TYPES)
+    assert error.code == "extension_mismatch"
+    assert "中身はExcelブック（.xlsx）です" in error.reason_ja
+
+
+@pytest.mark.parametrize(
+    ("data", "filename"),
+    [(GIF, "map.gif"), (TIFF, "scan.tiff"), (WEBP, "map.webp"), (make_odf("text"), "a.odt")],
+)
+def test_validate_upload_types_outside_the_default_refused_by_default(data, filename):
+    assert refusal(data, filename, accept=DEFAULT_FILE_TYPES).code == "not_accepted"
+
+
+DEFAULT_SAMPLES = [  # content, file name, the MIME type it is served with
+    (make_pdf(), "申請書.pdf", "application/pdf"),
+    (make_ooxml("docx"), "計画書.docx", OOXML + "wordprocessingml.document"),
+    (make_ooxml("xlsx"), "予算.xlsx", OOXML + "spreadsheetml.sheet"),
+    (make_ooxml("pptx"), "概要.pptx", OOXML + "presentationml.presentation"),
+    (WORD_97, "旧.doc", "application/msword"),
+    (make_png(), "写真.png", "image/png"),
+    (JPEG, "写真.jpg", "image/jpeg"),
+    (JPEG, "写真.JPEG", "image/jpeg"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "mime"), DEFAULT_SAMPLES, ids=[d[1] for d in DEFAULT_SAMPLES]
+)
+def test_validate_upload_default_types_accepted(data, filename, mime):
+    assert check(data, filename, accept=DEFAULT_FILE_TYPES).mime_type == mime
+
+
+def test_domain_file_types_are_upload_types_without_macros():
+    names = set(FileType.__args__) - set(SHORTHANDS)
+    assert names <= set(uploads.TYPES)
+    assert names.isdisjoint({"docm", "xlsm", "pptm"})
+    assert {t for types in SHORTHANDS.values() for t in types} <= names
+
+
+def test_describe_types_groups_extensions_by_name():
+    assert describe_types(["docx", "doc", "png"]) == (
+        "Word（.docx・.doc）、PNG（.png）",
+        "Word (.docx, .doc), PNG (.png)",
+    )
+    assert extensions_of(["pdf", "xlsx", "xls"]) == (".pdf", ".xlsx", ".xls")
 
 
 def test_validate_upload_zip_named_pdf_refused_as_mismatch():
@@ -331,8 +439,8 @@ def test_validate_upload_text_with_nul_bytes_named_txt_refused():
 def test_validate_upload_type_not_in_slot_refused_naming_what_is_accepted():
     error = refusal(make_png(), "写真.png", accept=["pdf"])
     assert error.code == "not_accepted"
-    assert error.reason_ja == "この欄にはPNG画像は添付できません。添付できる形式: PDF"
-    assert error.reason_en == "A PNG image cannot be attached here. Accepted: PDF."
+    assert error.reason_ja == "この欄にはPNG画像は添付できません。添付できる形式: PDF（.pdf）"
+    assert error.reason_en == "A PNG image cannot be attached here. Accepted: PDF (.pdf)."
 
 
 def test_validate_upload_encrypted_pdf_refused_because_reviewers_cannot_open():
@@ -440,7 +548,7 @@ def test_validate_upload_password_protected_xlsx_refused():
 def test_validate_upload_other_compound_file_named_doc_refused():
     data = make_cfb([("\x05SummaryInformation", 2, b"\x00" * 100)])  # e.g. an .msi installer
     assert refusal(data, "旧.doc").code == "extension_mismatch"
-    assert refusal(data, "setup.msi").code == "unknown_type"
+    assert refusal(data, "setup.msi").code == "not_accepted"
 
 
 def test_validate_upload_truncated_compound_file_refused_as_damaged():
@@ -449,10 +557,10 @@ def test_validate_upload_truncated_compound_file_refused_as_damaged():
 
 def test_validate_upload_check_order_reports_slot_before_password():
     data = make_pdf(trailer=b" /Encrypt 5 0 R")
-    assert refusal(data, "a.pdf", accept=["image"]).code == "not_accepted"
+    assert refusal(data, "a.pdf", accept=["png"]).code == "not_accepted"
 
 
-@pytest.mark.parametrize("accept", [[], ["pdf", "video"], "pdf"])
+@pytest.mark.parametrize("accept", [[], ["pdf", "video"], "pdf", ["pdf", "image"]])
 def test_validate_upload_bad_accept_list_raises_value_error(accept):
     with pytest.raises(ValueError, match="accept"):
         check(make_pdf(), "a.pdf", accept=accept)

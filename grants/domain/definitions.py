@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from annotated_types import Ge
+from annotated_types import Ge, Le
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from grants.domain.application_data import Acquisition, OrgType
 from grants.domain.conditions import Condition, FieldId, Scalar
+from grants.domain.file_types import DEFAULT_FILE_TYPES, FileType, expand
 from grants.domain.findings import Finding, LocalizedText, Severity
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -41,6 +42,7 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
 Yen = Annotated[int, Strict(), Ge(0)]
 Count = Annotated[int, Strict(), Ge(1)]
+MaxRows = Annotated[int, Strict(), Ge(1), Le(500)]  # a bound on what one form post must carry
 StrictInt = Annotated[int, Strict()]
 StrictBool = Annotated[bool, Strict()]
 StrictStr = Annotated[str, Strict()]
@@ -139,17 +141,22 @@ class YesNoField(_FieldBase):
 
 class FileField(_FieldBase):
     kind: Literal["file"]
-    accept: tuple[Literal["pdf", "image", "office"], ...] = Field(
-        ("pdf", "image", "office"), min_length=1
-    )
+    accept: tuple[FileType, ...] = Field(DEFAULT_FILE_TYPES, min_length=1)
+
+    @property
+    def file_types(self) -> tuple[str, ...]:
+        """The accepted types (`grants.uploads.TYPES` keys), with the shorthands spelled out."""
+        return expand(self.accept)
 
 
 class PartnersField(_FieldBase):
     kind: Literal["partners"]
+    max_rows: MaxRows = 50
 
 
 class BudgetLinesField(_FieldBase):
     kind: Literal["budget_lines"]
+    max_rows: MaxRows = 100
 
 
 FormField = Annotated[

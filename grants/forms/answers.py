@@ -7,9 +7,11 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, SelectMultipleField, StringField
+from wtforms import Field, FieldList, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -28,6 +30,7 @@ ACQUISITION_LABELS = {
 YES_NO_LABELS = {"yes": _l("Yes"), "no": _l("No")}
 
 _NUMBER_NOISE = str.maketrans("", "", ",、 円¥\\")
+_MAX_INDEX_DIGITS = 6  # the form numbers rows from 0; far more digits is not a row of ours
 
 
 def normalize_integer_text(text: str) -> str:
@@ -110,3 +113,45 @@ class OneOf:
         chosen = field.data if isinstance(field.data, list) else [field.data]
         if any(item not in values for item in chosen if item not in (None, "", "None")):
             raise ValidationError(_l("Choose one of the options."))
+
+
+class RowsField(FieldList):
+    """Rows of a list answer (partners, budget lines), at most the program's `max_rows`.
+
+    More rows sent are refused by name and number, never silently dropped: the form is not
+    valid, and only the first `max_rows` are read back, so the page stays small. A row index
+    must be ASCII digits (WTForms would fail on "²"); anything else is not a row.
+    """
+
+    def __init__(self, unbound_field: Any, *, max_rows: int, **kwargs: Any) -> None:
+        super().__init__(unbound_field, max_entries=max_rows, **kwargs)
+        self.max_rows = max_rows
+        self.rows_sent = 0
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        self.rows_sent = len(set(self._extract_indices(self.name, formdata or {})))
+        super().process(formdata, data, extra_filters)
+
+    def _extract_indices(self, prefix: str, formdata: Any) -> Any:
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= _MAX_INDEX_DIGITS:
+                    yield int(index)
+
+    def validate(self, form: Any, extra_validators: Any = ()) -> bool:
+        valid = super().validate(form, extra_validators)
+        if self.rows_sent > self.max_rows:
+            self.errors.append(
+                gettext(
+                    "This list holds at most %(limit)d rows, but %(count)d were sent, so nothing "
+                    "on this page was saved. Only the first %(limit)d rows are shown below: check "
+                    "them and save again.",
+                    limit=self.max_rows,
+                    count=self.rows_sent,
+                )
+            )
+            return False
+        return valid
+

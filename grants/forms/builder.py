@@ -12,7 +12,6 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    FieldList,
     Form,
     FormField,
     HiddenField,
@@ -33,6 +32,7 @@ from grants.forms.answers import (
     IntegerAnswerField,
     MultiCheckboxField,
     OneOf,
+    RowsField,
     options,
 )
 
@@ -141,12 +141,10 @@ def _make_field(definition: Any, field: Any, locale: str) -> Any:
             validators=[OneOf()],
             **common,
         )
-    if kind == "partners":
-        return FieldList(FormField(PartnerRowForm), min_entries=BLANK_ROWS, **common)
-    if kind == "budget_lines":
-        return FieldList(
-            FormField(_budget_row_form(definition, locale)), min_entries=BLANK_ROWS, **common
-        )
+    if kind in ("partners", "budget_lines"):
+        row = PartnerRowForm if kind == "partners" else _budget_row_form(definition, locale)
+        blank = min(BLANK_ROWS, field.max_rows)
+        return RowsField(FormField(row), min_entries=blank, max_rows=field.max_rows, **common)
     return None  # file fields are uploaded separately
 
 

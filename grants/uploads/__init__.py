@@ -1,8 +1,10 @@
 """Identify uploaded attachments by their content, and refuse what reviewers could not use.
 
 Browsers and file names lie, mostly by accident (a renamed file, an error page saved as .pdf), and
-auditors must still be able to open an attachment years later. So the type comes from the bytes
-alone; the name only has to agree with them. Pure Python: the web layer maps `UploadRefused` to a
+auditors must still be able to open an attachment years later. So the type comes from the bytes,
+and the name must agree with them: its extension must be one of the accepted types' and name the
+type the content is, so that nothing is ever stored under a name a computer would open as
+something else (an .html page, an .exe). Pure Python: the web layer maps `UploadRefused` to a
 form error and stores accepted bytes by hash (see `grants.storage`).
 
 This module is the public API. Behind it, `formats` tells the type from the bytes, `ole` reads
@@ -18,30 +20,23 @@ from dataclasses import dataclass
 
 from grants.uploads import formats, ole
 from grants.uploads.formats import EXTENSIONS, TYPES, Sniff, ZipLimits
-from grants.uploads.refusals import (
-    LABELS,
-    RefusalCode,
-    UploadRefused,
-    group_list,
-    mb,
-    refused,
-    unknown,
-)
+from grants.uploads.refusals import LABELS, TYPE_NAMES, RefusalCode, UploadRefused, mb, refused
 
 __all__ = [
-    "GROUPS",
     "MAX_FILENAME_CHARS",
     "MAX_ZIP_ENTRIES",
     "MAX_ZIP_UNCOMPRESSED",
+    "TYPES",
     "DetectedFile",
     "RefusalCode",
     "UploadRefused",
+    "describe_types",
     "detect_kind",
+    "extensions_of",
     "safe_filename",
     "validate_upload",
 ]
 
-GROUPS = ("pdf", "image", "office")  # the `accept` kinds of a program's file fields
 MAX_ZIP_ENTRIES = 5_000  # real documents have tens to hundreds of parts
 MAX_ZIP_UNCOMPRESSED = 512 * 1024 * 1024  # declared total: more is a zip bomb, not a document
 MAX_FILENAME_CHARS = 200
@@ -70,7 +65,9 @@ def detect_kind(data: bytes, filename: str) -> DetectedFile:
         raise refused("empty")
     sniff = _sniff(data, _extension(filename))
     if sniff.key is None:
-        raise refused("encrypted", kind=LABELS[None]) if sniff.encrypted else unknown(GROUPS)
+        if sniff.encrypted:
+            raise refused("encrypted", kind=LABELS[None])
+        raise refused("unknown_type", accepted=describe_types(TYPES))
     return _detected(sniff)
 
 
@@ -79,39 +76,61 @@ def validate_upload(
 ) -> DetectedFile:
     """Check an upload for one file slot; return what it is, or say why it is refused.
 
-    Checks run from the most basic to the most specific, so the applicant is told the one thing
-    to fix first: empty, too large, unknown, name vs content, slot, password, macros.
+    `accept` names the slot's types (keys of `TYPES`). The name's extension must be one of
+    theirs, and the content must be the type the extension names. Checks run from the most basic
+    to the most specific, so the applicant is told the one thing to fix first: empty, too large,
+    name, name vs content, slot, password, macros.
 
     Raises:
         UploadRefused: with reasons in Japanese and English, and a `RefusalCode`.
-        ValueError: `accept` is empty or names a kind other than pdf, image, office.
+        ValueError: `accept` is empty or names a type that is not in `TYPES`.
     """
-    accepted = frozenset(accept)
-    if not accepted or not accepted <= set(GROUPS):
-        raise ValueError(f"accept must be a non-empty subset of {GROUPS}, got {sorted(accepted)}")
-    groups = [g for g in GROUPS if g in accepted]
+    accepted = tuple(dict.fromkeys(accept))
+    if not accepted or not set(accepted) <= TYPES.keys():
+        raise ValueError(f"accept must be a non-empty list of {sorted(TYPES)}, got {accepted}")
     if not data:
         raise refused("empty")
     if len(data) > max_bytes:
         raise refused("too_large", size=mb(len(data)), limit=mb(max_bytes))
     ext = _extension(filename)
-    sniff = _sniff(data, ext)
     named = EXTENSIONS.get(ext)
+    if named is None and ext:
+        raise refused("not_accepted.extension", ext=ext, accepted=describe_types(accepted))
+    if named is None:
+        raise refused("not_accepted.no_extension", accepted=describe_types(accepted))
+    sniff = _sniff(data, ext)
     if sniff.key is None and sniff.encrypted:
         raise refused("encrypted", kind=LABELS[None])
     if sniff.key is None:
-        if named:
-            raise refused("extension_mismatch.unknown", ext=ext, claimed=LABELS[named])
-        raise unknown(groups)
-    if named and ext not in TYPES[sniff.key].extensions:
+        raise refused("extension_mismatch.unknown", ext=ext, claimed=LABELS[named])
+    if ext not in TYPES[sniff.key].extensions:
         raise refused("extension_mismatch", ext=ext, actual=LABELS[sniff.key])
-    if TYPES[sniff.key].group not in accepted:
-        raise refused("not_accepted", kind=LABELS[sniff.key], accepted=group_list(groups))
+    if sniff.key not in accepted:
+        raise refused("not_accepted", kind=LABELS[sniff.key], accepted=describe_types(accepted))
     if sniff.encrypted:
         raise refused("encrypted", kind=LABELS[sniff.key])
     if sniff.macros:
         raise refused("macros")
     return _detected(sniff)
+
+
+def describe_types(types: Iterable[str]) -> tuple[str, str]:
+    """Name types with their extensions, in (ja, en): "PDF（.pdf）、Word（.docx・.doc）"."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for key in types:
+        grouped.setdefault(TYPE_NAMES[key], []).extend(TYPES[key].extensions)
+    ja = "、".join(f"{ja}（{'・'.join(_dotted(exts))}）" for (ja, _), exts in grouped.items())
+    en = ", ".join(f"{en} ({', '.join(_dotted(exts))})" for (_, en), exts in grouped.items())
+    return ja, en
+
+
+def extensions_of(types: Iterable[str]) -> tuple[str, ...]:
+    """The file-name extensions of `types`, with their dots: what a file input may offer."""
+    return tuple(_dotted(ext for key in types for ext in TYPES[key].extensions))
+
+
+def _dotted(extensions: Iterable[str]) -> list[str]:
+    return [f".{ext}" for ext in extensions]
 
 
 def safe_filename(name: str) -> str:

@@ -5,7 +5,6 @@ Every refusal is built by `refused` from a message id here, so the two languages
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 
 _MiB = 1024 * 1024
@@ -62,13 +61,27 @@ LABELS = {  # (ja, en) as they read inside a sentence
     "txt": ("テキストファイル", "a text file"),
     None: ("ファイル", "a file"),
 }
-_GROUP_LABELS = {
+TYPE_NAMES = {  # (ja, en) of a type in the list of what a field accepts
     "pdf": ("PDF", "PDF"),
-    "image": ("画像（PNG・JPEG・GIF・WebP・TIFF）", "images (PNG, JPEG, GIF, WebP, TIFF)"),
-    "office": (
-        "Office文書（Word・Excel・PowerPoint・OpenDocument・CSV・テキスト）",
-        "office documents (Word, Excel, PowerPoint, OpenDocument, CSV, text)",
-    ),
+    "png": ("PNG", "PNG"),
+    "jpeg": ("JPEG", "JPEG"),
+    "gif": ("GIF", "GIF"),
+    "webp": ("WebP", "WebP"),
+    "tiff": ("TIFF", "TIFF"),
+    "docx": ("Word", "Word"),
+    "doc": ("Word", "Word"),
+    "xlsx": ("Excel", "Excel"),
+    "xls": ("Excel", "Excel"),
+    "pptx": ("PowerPoint", "PowerPoint"),
+    "ppt": ("PowerPoint", "PowerPoint"),
+    "docm": ("マクロ付きWord", "macro-enabled Word"),
+    "xlsm": ("マクロ付きExcel", "macro-enabled Excel"),
+    "pptm": ("マクロ付きPowerPoint", "macro-enabled PowerPoint"),
+    "odt": ("ODFテキスト", "ODF text"),
+    "ods": ("ODFスプレッドシート", "ODF spreadsheet"),
+    "odp": ("ODFプレゼンテーション", "ODF presentation"),
+    "csv": ("CSV", "CSV"),
+    "txt": ("テキスト", "text"),
 }
 _MESSAGES = {  # message id (its code before the dot) -> (ja, en) templates
     "empty": (
@@ -98,6 +111,16 @@ _MESSAGES = {  # message id (its code before the dot) -> (ja, en) templates
     "not_accepted": (
         "この欄には{kind}は添付できません。添付できる形式: {accepted}",
         "{kind} cannot be attached here. Accepted: {accepted}.",
+    ),
+    "not_accepted.extension": (
+        "ファイル名が「.{ext}」で終わるファイルは添付できません。添付できる形式: {accepted}",
+        "Files whose name ends in “.{ext}” cannot be attached. Accepted: {accepted}.",
+    ),
+    "not_accepted.no_extension": (
+        "ファイル名に拡張子（.pdf など）がないため、添付できません。"
+        "形式に合った拡張子を付けてください。添付できる形式: {accepted}",
+        "The file name has no extension (such as .pdf), so it cannot be attached. "
+        "Please name it with the extension of its type. Accepted: {accepted}.",
     ),
     "encrypted": (
         "パスワードで保護された（暗号化された）{kind}は、審査担当者が開けないため受け付けられません。"
@@ -138,15 +161,6 @@ def refused(message_id: str, **params: object) -> UploadRefused:
     en = en.format(**en_params)
     code = RefusalCode(message_id.split(".")[0])
     return UploadRefused(ja.format(**ja_params), en[:1].upper() + en[1:], code.value)
-
-
-def unknown(groups: Iterable[str]) -> UploadRefused:
-    return refused("unknown_type", accepted=group_list(groups))
-
-
-def group_list(groups: Iterable[str]) -> tuple[str, str]:
-    labels = [_GROUP_LABELS[g] for g in groups]
-    return "、".join(ja for ja, _ in labels), ", ".join(en for _, en in labels)
 
 
 def mb(n_bytes: int) -> str:

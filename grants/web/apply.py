@@ -33,10 +33,13 @@ from grants.services import apply, decide
 from grants.services.programs import definition_of
 from grants.storage import LocalStorage
 from grants.templating import answer_labels
-from grants.web import kept, uploads
+from grants.web import kept, limits, uploads
 from grants.web.access import Permission, has_permission, load_application, require
 
 bp = Blueprint("apply", __name__)
+
+SEARCH_CHARS = 50  # a local government's name or code is far shorter
+ROW_KINDS = ("partners", "budget_lines")
 
 
 class SubmitForm(FlaskForm):
@@ -112,12 +115,14 @@ def _step_or_404(definition: Any, step_id: str) -> tuple[int, Any]:
     abort(404)
 
 
-def _add_blank_rows(form: FlaskForm, step: Any, extra: int) -> None:
+def _add_blank_rows(form: FlaskForm, step: Any) -> None:
+    """Offer blank rows to fill in (more after "Add more rows"), never beyond the field's limit."""
     for field in step.fields:
-        if field.kind in ("partners", "budget_lines"):
+        if field.kind in ROW_KINDS:
             rows = form[f"f_{field.id}"]
             saved = sum(1 for row in rows if not row.form.is_blank())
-            while len(rows) < saved + BLANK_ROWS + extra:
+            extra = limits.int_arg("rows", 0, low=0, high=field.max_rows)
+            while len(rows) < min(saved + BLANK_ROWS + extra, field.max_rows):
                 rows.append_entry()
 
 
@@ -134,12 +139,12 @@ def render_step(
         form = form_class(
             data=form_data(step, application.answers), lock_version=application.lock_version
         )
-    _add_blank_rows(form, step, int(request.args.get("rows", 0) or 0))
+    _add_blank_rows(form, step)
     step_fields = {f.id for f in step.fields}
     budget_field = definition.budget_field
     on_budget_step = budget_field is not None and budget_field.id in step_fields
     summary = apply.budget_summary(application) if on_budget_step else None
-    query = request.args.get("q", "").strip()
+    query = request.args.get("q", "").strip()[:SEARCH_CHARS]
     return render_template(
         "apply/step.html",
         step=step,
@@ -148,6 +153,7 @@ def render_step(
         summary=summary,
         step_findings=_step_findings(application, step, context["findings"]),
         attachments=[a for a in application.attachments if a.field_id in step_fields],
+        file_hints=uploads.file_hints(step),
         search_results=load_registry().search(query, limit=15) if query else [],
         query=query,
         **context,
@@ -196,8 +202,14 @@ def save_step(application_id: int, step_id: str) -> str | Response:
     action = request.form.get("action", "save")
     if not form.validate():
         return render_step(application, step_id, form), 422
-    values = answers_from_form(step_def, form)
-    values = _apply_row_actions(step_def, values, action)
+    try:
+        values = _apply_row_actions(step_def, answers_from_form(step_def, form), action)
+    except _ListFull as full:
+        form[f"f_{full.field.id}"].errors.append(
+            _("This list holds at most %(limit)d rows and is full, so nothing on this page was "
+              "saved. Remove a row before adding another.", limit=full.field.max_rows)
+        )
+        return render_step(application, step_id, form), 422
     db = get_session()
     try:
         apply.save_answers(
@@ -222,6 +234,14 @@ def save_step(application_id: int, step_id: str) -> str | Response:
     return _after_save(application, definition, index, action)
 
 
+class _ListFull(Exception):
+    """A row was to be added to a list already at its `max_rows`."""
+
+    def __init__(self, field: Any) -> None:
+        super().__init__(field.id)
+        self.field = field
+
+
 def _apply_row_actions(step_def: Any, values: dict[str, Any], action: str) -> dict[str, Any]:
     """Add a local government picked from the search results to the partners list."""
     if action.startswith("add_partner:"):
@@ -230,6 +250,8 @@ def _apply_row_actions(step_def: Any, values: dict[str, Any], action: str) -> di
         field = next((f for f in step_def.fields if f.kind == "partners"), None)
         if government and field:
             rows = list(values.get(field.id) or [])
+            if len(rows) >= field.max_rows:
+                raise _ListFull(field)
             rows.append(
                 {"code": code, "name": government.name, "kind": "local_government", "role": ""}
             )
@@ -254,7 +276,7 @@ def _after_save(application: Application, definition: Any, index: int, action: s
     if action == "more_rows":
         args["rows"] = BLANK_ROWS
     if action == "search":
-        args["q"] = request.form.get("partner_query", "")[:50]
+        args["q"] = request.form.get("partner_query", "")[:SEARCH_CHARS]
     if action in ("save", "recalculate", "upload"):
         flash(_("Saved."), "success")
     return redirect(

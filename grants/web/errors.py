@@ -13,7 +13,7 @@ from grants.domain.errors import DomainError
 from grants.domain.workflow import TransitionNotAllowed
 from grants.rendering import MissingJapaneseFont, RenderError
 from grants.services.apply import CallClosed
-from grants.web import kept
+from grants.web import kept, limits
 
 
 def _page(code: int, message: str) -> tuple[str, int]:
@@ -23,18 +23,37 @@ def _page(code: int, message: str) -> tuple[str, int]:
     return render_template("error.html", code=code, message=message), code
 
 
+def _too_large() -> str:
+    """Say what was too large: files where the page takes them, else the form itself."""
+    limit_mb = max(1, (request.max_content_length or 0) // (1024 * 1024))
+    if limits.takes_uploads():
+        return _(
+            "What you sent at once is larger than %(mb)d MB, so nothing on that page was "
+            "saved. Go back and upload fewer or smaller files at a time.",
+            mb=limit_mb,
+        )
+    return _(
+        "What you sent is more than this page accepts (%(mb)d MB, or too many fields at once), "
+        "so nothing was saved. Go back and send less at a time.",
+        mb=limit_mb,
+    )
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> Response | tuple[str, int]:
         """An expired form: keep a step's answers and show them again, never drop them."""
-        if kept.keep_posted_answers():
-            args = request.view_args or {}
-            step_url = url_for("apply.step", **args)
-            if not current_user.is_authenticated:
+        outcome = kept.keep_posted_answers()
+        if outcome is None:
+            return _page(
+                400, _("This form has expired. Go back, reload the page and send it again.")
+            )
+        step_url = url_for("apply.step", **(request.view_args or {}))
+        if not current_user.is_authenticated:
+            if outcome is kept.Kept.KEPT:
                 flash(_("Your session has expired. Sign in again: your answers were kept."), "info")
-                return redirect(url_for("auth.sign_in", next=step_url))
-            return redirect(step_url, code=303)
-        return _page(400, _("This form has expired. Go back, reload the page and send it again."))
+            return redirect(url_for("auth.sign_in", next=step_url))
+        return redirect(step_url, code=303)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
@@ -43,13 +62,10 @@ def init_app(app: Flask) -> None:
             404: _("This page does not exist, or you may not see it."),
             405: _("This action is not available here."),
             400: _("The request could not be understood. Go back and try again."),
-            413: _(
-                "What you sent at once is larger than %(mb)d MB, so nothing on that page was "
-                "saved. Go back and upload fewer or smaller files at a time.",
-                mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
-            ),
         }
         default = _("Something went wrong. Please try again; your saved answers are safe.")
+        if error.code == 413:
+            return _page(413, _too_large())
         return _page(error.code or 500, messages.get(error.code or 500, default))
 
     @app.errorhandler(CallClosed)

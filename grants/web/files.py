@@ -39,9 +39,19 @@ def send_stored(sha256: str, mime_type: str, filename: str) -> Response:
     """Send a stored file as a download that the browser never renders in the app's origin."""
     storage = LocalStorage(current_app.config["STORAGE_DIR"])
     response = send_file(
-        storage.open(sha256), mimetype=mime_type, as_attachment=True, download_name=filename,
-        max_age=0,
+        storage.open(sha256), mimetype=mime_type, as_attachment=True, download_name=filename
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.after_app_request
+def downloads_are_not_kept(response: Response) -> Response:
+    """Every download, wherever it is made (attachments, records, packets, exports), is saved
+    as a file, never sniffed into something the browser would run, and never cached: it holds
+    personal data, and a shared computer's cache must not keep it.
+    """
+    if response.headers.get("Content-Disposition", "").startswith("attachment"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -12,9 +12,13 @@ from grants import clock
 from grants.models import Application, User
 from grants.services import apply
 from grants.storage import Storage
-from grants.uploads import UploadRefused, safe_filename, validate_upload
-
-DEFAULT_ACCEPT = ("pdf", "image", "office")
+from grants.uploads import (
+    UploadRefused,
+    describe_types,
+    extensions_of,
+    safe_filename,
+    validate_upload,
+)
 
 
 def handle(
@@ -45,11 +49,11 @@ def handle(
                 detected = validate_upload(
                     data,
                     upload.filename,
-                    accept=field.accept or DEFAULT_ACCEPT,
+                    accept=field.file_types,
                     max_bytes=max_bytes,
                 )
             except UploadRefused as refused:
-                reason = refused.reason(str(get_locale() or "ja"))
+                reason = refused.reason(_locale())
                 errors.setdefault(field.id, []).append(
                     f"{safe_filename(upload.filename)}: {reason}"
                 )
@@ -66,3 +70,20 @@ def handle(
                 now=clock.now(),
             )
     return errors
+
+
+def file_hints(step: Any) -> dict[str, tuple[str, str]]:
+    """For each file field of the step: the accepted types in words, and the input's `accept`."""
+    language = 1 if _locale().startswith("en") else 0  # describe_types gives (ja, en)
+    return {
+        field.id: (
+            describe_types(field.file_types)[language],
+            ",".join(extensions_of(field.file_types)),
+        )
+        for field in step.fields
+        if field.kind == "file"
+    }
+
+
+def _locale() -> str:
+    return str(get_locale() or "ja")

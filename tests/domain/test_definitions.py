@@ -428,3 +428,81 @@ def test_definition_errors_str_lists_every_error_sorted_by_line():
     )
 
     assert str(errors) == "b.yaml:1: early\nb.yaml:3: x: late"
+
+
+# --- limits: file types and rows --------------------------------------------------------------
+
+
+def test_file_field_default_types_are_pdf_office_and_photos(body):
+    program = parse_program(body(fields=_field("plan", "file")), FILE)
+
+    assert program.field("plan").file_types == (
+        "pdf", "docx", "doc", "xlsx", "xls", "pptx", "ppt", "jpeg", "png",
+    )  # fmt: skip
+
+
+def test_file_field_shorthands_spelled_out_once_in_order(body):
+    text = body(fields=_field("plan", "file", "accept: [xlsx, office, image, png]"))
+
+    program = parse_program(text, FILE)
+
+    assert program.field("plan").file_types == (
+        "xlsx", "docx", "doc", "xls", "pptx", "ppt", "jpeg", "png",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["html", "exe", "svg", "docm", "jpg"])
+def test_file_field_unknown_type_names_line_and_expected_types(body, value):
+    text = body(fields=_field("plan", "file", f"accept: [pdf, {value}]"))
+
+    [error] = _errors(text)
+
+    assert (error.line, error.field) == (_line_of(text, "accept:"), "steps[0].fields[1].accept[1]")
+    assert error.message.startswith("must be one of 'pdf', 'docx', 'doc'")
+    assert error.message.endswith(f'(got "{value}")')
+
+
+def test_file_field_empty_accept_list_is_error(body):
+    [error] = _errors(body(fields=_field("plan", "file", "accept: []")))
+
+    assert error.field == "steps[0].fields[1].accept"
+    assert error.message == "needs at least 1 item(s)"
+
+
+def test_row_limits_default_to_fifty_partners_and_a_hundred_budget_lines(body):
+    fields = _field("partners", "partners") + BUDGET_FIELD
+    program = parse_program(body(fields=fields, extra=CATEGORIES), FILE)
+
+    assert (program.partners_field.max_rows, program.budget_field.max_rows) == (50, 100)
+
+
+def test_row_limits_set_per_field(body):
+    budget = BUDGET_FIELD + "        max_rows: 500\n"
+    fields = _field("partners", "partners", "max_rows: 8") + budget
+    program = parse_program(body(fields=fields, extra=CATEGORIES), FILE)
+
+    assert (program.partners_field.max_rows, program.budget_field.max_rows) == (8, 500)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "must be at least 1 (got 0)"),
+        ("501", "must be at most 500 (got 501)"),
+        ('"50"', 'expected a whole number (got "50")'),
+        ("10000", "must be at most 500 (got 10000)"),
+    ],
+)
+def test_row_limit_out_of_range_names_line_and_bound(body, value, message):
+    text = body(fields=_field("partners", "partners", f"max_rows: {value}"))
+
+    [error] = _errors(text)
+
+    assert (error.line, error.field) == (_line_of(text, "max_rows"), "steps[0].fields[1].max_rows")
+    assert error.message == message
+
+
+def test_row_limit_is_not_a_key_of_other_kinds(body):
+    [error] = _errors(body(fields=_field("other", "text", "max_rows: 5")))
+
+    assert error.message == "key 'max_rows' is not allowed for kind 'text'"

@@ -86,7 +86,9 @@ def step_form(definition: Program, step: Any, version: str, text: str = "") -> d
                     }
                 )
         elif field.kind == "file":
-            data[f"upload_{field.id}"] = (_pdf(), f"{field.id}{text}.pdf")
+            # A browser sends " in a file name as %22; the test client would end the name there,
+            # and a name must end in its type's extension.
+            data[f"upload_{field.id}"] = (_pdf(), f"{field.id}{text}.pdf".replace('"', "%22"))
         else:
             data[name] = field_value(definition, field, text)
     return data
