@@ -1,4 +1,5 @@
-"""Background work: inline by default, on RQ workers when REDIS_URL is set.
+"""Background work (batches of records, single slow documents): inline by default, on RQ
+workers when REDIS_URL is set.
 
 The embedded default has no worker: a job runs in the web process that asked for it, after
 that request committed what it had to: in a thread of its own (BATCH_RUNNER="thread", so the
@@ -11,15 +12,16 @@ environment as the web app (database, BATCH_DIR shared with it)::
 
 A batch fans out there, so that every worker helps with it: one job per CHUNK_SIZE records
 (``render_chunk``), and a last one (``finish_batch``) that RQ starts once all of them ended,
-failed ones included, to write the ZIP or record the failure. A worker builds the app with
-``create_app()``, configured from the environment like the web app, and gives each job a
-session of its own.
+failed ones included, to write the ZIP or record the failure. A single document (a packet or
+record too slow for its request, see grants.services.document_jobs) is one job
+(``build_document``). A worker builds the app with ``create_app()``, configured from the
+environment like the web app, and gives each job a session of its own.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,12 +32,15 @@ from sqlalchemy.orm import Session
 from grants import clock
 from grants.db import get_session
 from grants.models import Application, BatchJob, BatchState
-from grants.services import batches
+from grants.models.batches import DocumentKind
+from grants.rendering.limits import BACKGROUND_RENDER_SECONDS
+from grants.services import batches, document_jobs
 
 JOB_TIMEOUT_SECONDS = 6 * 3600  # a whole batch in one job (build_batch): LIMIT records
-# A part renders CHUNK_SIZE records of at most 60 s each (render_pdf's limit), plus its start.
-CHUNK_TIMEOUT_SECONDS = batches.CHUNK_SIZE * 60 + 300
+# A part renders CHUNK_SIZE records, each within the background render limit, plus its start.
+CHUNK_TIMEOUT_SECONDS = int(batches.CHUNK_SIZE * BACKGROUND_RENDER_SECONDS) + 300
 FINISH_TIMEOUT_SECONDS = 3600  # copies up to LIMIT PDFs into the ZIP; no rendering
+DOCUMENT_TIMEOUT_SECONDS = int(BACKGROUND_RENDER_SECONDS) + 300  # one render, plus its start
 ERROR_DETAIL = 500  # characters of a failed part's last traceback line kept in the batch
 
 
@@ -43,18 +48,37 @@ class BatchFailed(RuntimeError):
     """Raised in a worker so that RQ lists the job as failed too (the batch row says why)."""
 
 
+Build = Callable[[Flask, Session, int], object]
+
+
 def start_batch(job_id: int) -> None:
     """Build the batch now, in this request (embedded default), or queue it for the workers."""
-    config = current_app.config
-    if config["REDIS_URL"]:
+
+    def enqueue(rq_queue: Any) -> None:
         job = get_session().get(BatchJob, job_id)
         if job is not None:
-            fan_out(queue(config), job_id, list(job.application_ids))
+            fan_out(rq_queue, job_id, list(job.application_ids))
+
+    _start(f"batch-{job_id}", job_id, _build, enqueue)
+
+
+def start_document(job_id: int) -> None:
+    """Build a single document job the way batches are built (see start_batch)."""
+    _start(f"document-{job_id}", job_id, _build_document, lambda rq_queue: rq_queue.enqueue(
+        build_document, job_id, job_timeout=DOCUMENT_TIMEOUT_SECONDS,
+        description=f"document {job_id}"))
+
+
+def _start(name: str, job_id: int, build: Build, enqueue: Callable[[Any], object]) -> None:
+    """On RQ with REDIS_URL; else in this request or in a thread (BATCH_RUNNER)."""
+    config = current_app.config
+    if config["REDIS_URL"]:
+        enqueue(queue(config))
     elif config["BATCH_RUNNER"] == "request":
-        _build(current_app, get_session(), job_id)
+        build(current_app, get_session(), job_id)
     else:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        threading.Thread(target=_build_in_thread, args=(app, job_id), name=f"batch-{job_id}",
+        threading.Thread(target=_build_in_thread, args=(app, build, job_id), name=name,
                          daemon=True).start()
 
 
@@ -80,9 +104,9 @@ def fan_out(rq_queue: Any, job_id: int, application_ids: Sequence[int]) -> list[
     return [*parts, finisher]
 
 
-def _build_in_thread(app: Flask, job_id: int) -> None:
+def _build_in_thread(app: Flask, build: Build, job_id: int) -> None:
     with app.app_context(), app.extensions["grants.sessionmaker"]() as session:
-        _build(app, session, job_id)
+        build(app, session, job_id)
 
 
 def queue(config: Any) -> Any:
@@ -125,6 +149,14 @@ def build_batch(job_id: int) -> None:
         raise BatchFailed(f"batch {job_id}: {job.error}")
 
 
+def build_document(job_id: int) -> None:
+    """RQ entry point: render one slow document (grants.services.document_jobs)."""
+    with _worker_app() as (app, session):
+        job = _build_document(app, session, job_id)
+    if job is not None and job.state is BatchState.FAILED:
+        raise BatchFailed(f"document {job_id}: {job.error}")
+
+
 @contextmanager
 def _worker_app() -> Iterator[tuple[Flask, Session]]:
     """An app configured from the environment, its context and a session, for one RQ job."""
@@ -165,6 +197,27 @@ def _build(app: Flask, session: Session, job_id: int) -> BatchJob | None:
     with _requester_locale(session, job_id):
         return batches.build_batch(session, job_id, directory=app.config["BATCH_DIR"],
                                    render=render_record, now=clock.now)
+
+
+def _build_document(app: Flask, session: Session, job_id: int) -> BatchJob | None:
+    with _requester_locale(session, job_id):
+        return document_jobs.build_document(session, job_id, directory=app.config["BATCH_DIR"],
+                                            render=render_document, now=clock.now)
+
+
+def render_document(session: Session, job: BatchJob) -> tuple[bytes, dict[str, Any]]:
+    """A document job's PDF, made for its requester, and what its download event records."""
+    from grants.documents.packet import review_packet_pdf  # the PDF stack loads on first use
+
+    application = session.get(Application, job.application_ids[0])
+    if application is None:
+        raise LookupError(f"application {job.application_ids[0]} does not exist")
+    if job.document is DocumentKind.RECORD:
+        return render_record(session, application), {}
+    packet = review_packet_pdf(session, application, job.requested_by,
+                               officer_view=job.document is DocumentKind.OFFICER_PACKET,
+                               now=clock.now())
+    return packet.pdf, packet.audit_data()
 
 
 def render_record(session: Session, application: Application) -> bytes:

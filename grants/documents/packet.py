@@ -29,6 +29,10 @@ class Packet:
     appended: tuple[str, ...]  # SHA-256 of the applicant's PDFs appended after the pages
     skipped: tuple[str, ...]  # file names of PDFs that could not be appended, and why
 
+    def audit_data(self) -> dict[str, list[str]]:
+        """What a download's audit event records about the applicant's PDFs in the packet."""
+        return {"appended": list(self.appended), "skipped": list(self.skipped)}
+
 
 def review_packet_pdf(session: Session, application: Application, viewer: User, *,
                       officer_view: bool, now: dt.datetime) -> Packet:

@@ -1,4 +1,5 @@
-"""Batch downloads: the audit records of a search, built into one ZIP in the background."""
+"""Background document jobs: the audit records of a search built into one ZIP (a batch), or one
+document that could not be rendered within its request."""
 
 from __future__ import annotations
 
@@ -20,8 +21,22 @@ class BatchState(enum.StrEnum):
     FAILED = "failed"
 
 
+DOCUMENT_KEY = "document"  # in BatchJob.criteria: which single document the job makes
+
+
+class DocumentKind(enum.StrEnum):
+    """A document a request may hand to the background (grants.services.document_jobs)."""
+
+    RECORD = "record"  # an application's audit record (auditors, officers)
+    OFFICER_PACKET = "officer_packet"  # the program office's review packet, every review
+    REVIEWER_PACKET = "reviewer_packet"  # a reviewer's packet, their own review only
+
+
 class BatchJob(Base):
-    """One requested ZIP of audit records; only its requester may see or download it."""
+    """One requested ZIP of audit records, or one slow document of a single application
+    (``criteria`` then names it: {"document": kind}, not a search); only its requester may
+    see or download it.
+    """
 
     __tablename__ = "batch_jobs"
     __table_args__ = (
@@ -55,3 +70,9 @@ class BatchJob(Base):
     result_size: Mapped[int | None] = mapped_column(sa.BigInteger, comment="bytes")
 
     requested_by: Mapped[User] = relationship()
+
+    @property
+    def document(self) -> DocumentKind | None:
+        """The single document this job makes; None for a batch of records (a ZIP)."""
+        kind = self.criteria.get(DOCUMENT_KEY)
+        return DocumentKind(kind) if kind else None

@@ -4,6 +4,7 @@ Used by the web app, the CLI and background jobs alike, so nothing here imports 
 importing the package loads neither WeasyPrint nor pypdf (the child and ``append`` do).
 
 - ``render_pdf`` (render.py): HTML to PDF, PDF/A-3 with embedded files, limits on time and memory;
+- ``within_request`` (limits.py): the short time limit of renders inside a web request;
 - ``append_pdfs``, ``appendable`` (append.py): applicants' PDFs after a generated packet;
 - ``BASE_CSS`` (stylesheet.py): A4 pages with running heads, page numbers and the record hash;
 - ``StaticOnlyFetcher`` (fetcher.py): the URL policy, applied inside the child.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from grants.rendering.errors import MissingJapaneseFont, RenderError, RenderFailed, RenderTimeout
 from grants.rendering.fonts import require_japanese_font
+from grants.rendering.limits import within_request
 from grants.rendering.render import render_pdf
 from grants.rendering.spec import DocumentInfo, EmbeddedFile, RenderResult
 from grants.rendering.stylesheet import BASE_CSS
@@ -37,6 +39,7 @@ __all__ = [
     "appendable",
     "render_pdf",
     "require_japanese_font",
+    "within_request",
 ]
 
 

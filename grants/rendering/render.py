@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grants.rendering.fonts import require_japanese_font
+from grants.rendering.limits import render_seconds
 from grants.rendering.sandbox import run_limited
 from grants.rendering.spec import DocumentInfo, EmbeddedFile, RenderJob, RenderResult
 
@@ -24,7 +25,7 @@ def render_pdf(
     attachments: Sequence[EmbeddedFile] = (),
     metadata: DocumentInfo | None = None,
     stylesheets: Sequence[str] = (),
-    timeout_s: float = 60,
+    timeout_s: float | None = None,
     memory_mb: int = 1024,
 ) -> RenderResult:
     """Render ``html`` to PDF bytes in a child limited to ``timeout_s`` and ``memory_mb``.
@@ -33,6 +34,7 @@ def render_pdf(
     URLs come back in the result. ``stylesheets`` are CSS texts (e.g. BASE_CSS), never file
     names. ``pdf_variant`` is WeasyPrint's name ("pdf/a-3u", "pdf/a-3b", ...); ``attachments``
     become embedded files (PDF/A-3 associated files when the variant is PDF/A-3).
+    ``timeout_s`` defaults to the limit of where the render runs (limits.render_seconds).
 
     Raises MissingJapaneseFont, RenderTimeout, RenderFailed; ValueError for bad arguments.
     """
@@ -48,5 +50,6 @@ def render_pdf(
         attachments=tuple(attachments),
         metadata=metadata,
     )
+    timeout_s = render_seconds() if timeout_s is None else timeout_s
     result: RenderResult = run_limited(RENDERER, job, timeout_s=timeout_s, memory_mb=memory_mb)
     return result

@@ -30,8 +30,10 @@ from sqlalchemy.orm import Session
 
 from grants import db
 from grants.domain.errors import DomainError
+from grants.filemodes import open_private, private_dir
 from grants.i18n import to_jst
 from grants.models import Application, BatchJob, BatchState, User
+from grants.models.batches import DOCUMENT_KEY
 from grants.services.audit import AuditTag, record
 from grants.services.auditing import Criteria, funded_ids
 
@@ -77,15 +79,18 @@ def request_batch(
 
 
 def batches_of(session: Session, user: User, *, limit: int = 50) -> list[BatchJob]:
-    """The user's own latest batches."""
-    return list(session.scalars(sa.select(BatchJob).filter_by(requested_by_id=user.id)
-                                .order_by(BatchJob.id.desc()).limit(limit)))
+    """The user's own latest batches (not their single documents, see document_jobs)."""
+    return list(session.scalars(
+        sa.select(BatchJob).filter_by(requested_by_id=user.id)
+        .where(BatchJob.criteria[DOCUMENT_KEY].as_string().is_(None))
+        .order_by(BatchJob.id.desc()).limit(limit)))
 
 
 def load_batch(session: Session, job_id: int, user: User) -> BatchJob | None:
     """The batch with this id if ``user`` requested it; nobody else's exists for them."""
     job = session.get(BatchJob, job_id)
-    return job if job is not None and job.requested_by_id == user.id else None
+    return job if job is not None and job.requested_by_id == user.id \
+        and job.document is None else None
 
 
 def result_file(job: BatchJob, directory: Path | str) -> Path | None:
@@ -138,9 +143,9 @@ def build_batch(session: Session, job_id: int, *, directory: Path | str, render:
         The batch (done or failed), or None when there is no such batch.
     """
     db.begin_write(session)
-    claimed = _claim(session, job_id, now())
+    claimed = claim(session, job_id, now())
     session.commit()
-    job = _fresh(session, job_id)
+    job = fresh(session, job_id)
     if job is None or not claimed:
         return job
     render_records(session, job_id, list(job.application_ids), directory=directory,
@@ -166,18 +171,17 @@ def render_records(session: Session, job_id: int, application_ids: Sequence[int]
         The error that failed the batch here, or None (rendered, or nothing left to do).
     """
     db.begin_write(session)
-    _claim(session, job_id, now())
+    claim(session, job_id, now())
     state = session.scalar(sa.select(BatchJob.state).where(BatchJob.id == job_id))
     session.commit()
     if state is not BatchState.RUNNING:
         return None
-    folder = staging_dir(directory, job_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(staging_dir(directory, job_id))
     try:
         for application_id in application_ids:
             if (folder / f"{application_id}.json").is_file():
                 continue
-            with _reading(session):
+            with reading(session):
                 application = session.get(Application, application_id)
                 if application is None or not application.submissions:
                     raise LookupError(f"application {application_id} has no submission")
@@ -197,7 +201,7 @@ def render_records(session: Session, job_id: int, application_ids: Sequence[int]
     except Exception as error:
         logger.exception("batch %s failed", job_id)
         session.rollback()
-        message = _describe(error)
+        message = describe_error(error)
         fail_batch(session, job_id, message, now=now)
         return message
     return None
@@ -218,7 +222,7 @@ def finish_batch(session: Session, job_id: int, *, directory: Path | str,
     """
     folder = staging_dir(directory, job_id)
     try:
-        job = _fresh(session, job_id)
+        job = fresh(session, job_id)
         if job is None or job.state not in (BatchState.QUEUED, BatchState.RUNNING):
             return job
         ids, stamp = list(job.application_ids), to_jst(job.created_at).timetuple()[:6]
@@ -228,7 +232,7 @@ def finish_batch(session: Session, job_id: int, *, directory: Path | str,
             fail_batch(session, job_id, failure, now=now)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return _fresh(session, job_id)
+    return fresh(session, job_id)
 
 
 def fail_batch(session: Session, job_id: int, error: str, *,
@@ -244,7 +248,7 @@ def fail_batch(session: Session, job_id: int, error: str, *,
     session.commit()
 
 
-def _claim(session: Session, job_id: int, now: dt.datetime) -> bool:
+def claim(session: Session, job_id: int, now: dt.datetime) -> bool:
     """Queued to running (in the caller's write transaction); False if it was not queued."""
     result = session.execute(
         sa.update(BatchJob)
@@ -254,15 +258,16 @@ def _claim(session: Session, job_id: int, now: dt.datetime) -> bool:
     return bool(result.rowcount)
 
 
-def _fresh(session: Session, job_id: int) -> BatchJob | None:
+def fresh(session: Session, job_id: int) -> BatchJob | None:
     """The batch as the database has it now (the bulk updates above bypass the session)."""
-    with _reading(session):
+    with reading(session):
         job = session.get(BatchJob, job_id, populate_existing=True)
     session.commit()  # only ends the read
     return job
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
+    """The error as a failed job keeps it (and shows it to its requester)."""
     return f"{type(error).__name__}: {error}"[:2000]
 
 
@@ -282,7 +287,7 @@ def _write_result(session: Session, job_id: int, directory: Path, ids: list[int]
     partial = directory / f".batch-{job_id}.zip.part"
     final = directory / f"batch-{job_id}.zip"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         _write_zip(staged, ids, partial, stamp)
         os.replace(partial, final)
         digest, size = _file_digest(final)
@@ -303,13 +308,13 @@ def _write_result(session: Session, job_id: int, directory: Path, ids: list[int]
         session.rollback()
         for path in (partial, final):
             path.unlink(missing_ok=True)
-        return _describe(error)
+        return describe_error(error)
     return None
 
 
 def _write_zip(staged: Path, ids: list[int], path: Path, stamp: tuple[int, ...]) -> None:
     rows: list[tuple[str, str, str]] = []
-    with zipfile.ZipFile(path, "w") as archive:
+    with open_private(path) as handle, zipfile.ZipFile(handle, "w") as archive:
         for application_id in ids:
             marker = staged / f"{application_id}.json"
             if not marker.is_file():
@@ -332,7 +337,7 @@ def _entry(name: str, stamp: tuple[int, ...], compress_type: int = zipfile.ZIP_S
 
 
 @contextmanager
-def _reading(session: Session) -> Iterator[None]:
+def reading(session: Session) -> Iterator[None]:
     """Let the transaction begun inside be a read (on SQLite: BEGIN, not BEGIN IMMEDIATE)."""
     if session.in_transaction():
         session.commit()

@@ -34,15 +34,18 @@ from grants import clock, jobs
 from grants.db import begin_write, get_session
 from grants.domain.localgov import load_registry
 from grants.forms.answers import IntegerAnswerField, options
-from grants.models import BatchJob, BatchState
+from grants.models import Application, BatchJob, BatchState
+from grants.models.batches import DocumentKind
 from grants.services import auditing, batches
 from grants.services.auditing import Criteria
 from grants.templating import localized
+from grants.web import documents, limits
 from grants.web.access import Permission, require
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 MAX_YEN = 10**15  # far above any award; keeps the number inside a 64-bit column
+MAX_PAGE = 100_000  # past the last page shows the last page (see auditing.search_funded)
 
 
 def _printable(_form: Any, field: Any) -> None:
@@ -118,7 +121,7 @@ def _search_page(form: SearchForm, status: int = 200, **extra: Any) -> tuple[str
     page = None
     if not form.errors:
         page = auditing.search_funded(get_session(), _criteria(form),
-                                      page=request.args.get("page", 1, type=int))
+                                      page=limits.int_arg("page", 1, low=1, high=MAX_PAGE))
     return render_template("audit/search.html", form=form, page=page, query=_query(form),
                            batch_limit=batches.LIMIT, **extra), status
 
@@ -143,16 +146,46 @@ def show_application(application_id: int) -> str:
 @bp.get("/applications/<int:application_id>/record.pdf")
 @require(Permission.AUDIT_READ)
 def download_record(application_id: int) -> Response:
-    db = get_session()
-    found = auditing.load_funded(db, application_id)
+    application = _funded(application_id)
+    return documents.send_or_queue(
+        lambda: jobs.render_record(get_session(), application),
+        lambda pdf: _send_record(application, pdf),
+        DocumentKind.RECORD, application, ".record_job", application_id=application_id)
+
+
+@bp.get("/applications/<int:application_id>/record/<int:job_id>")
+@require(Permission.AUDIT_READ)
+def record_job(application_id: int, job_id: int) -> Response:
+    """A record too slow for its request, being built in the background (grants.web.documents)."""
+    application = _funded(application_id)
+    return documents.job_page(
+        documents.own_job(job_id, DocumentKind.RECORD, application), application,
+        back=url_for(".show_application", application_id=application_id),
+        download=url_for(".record_job_file", application_id=application_id, job_id=job_id))
+
+
+@bp.get("/applications/<int:application_id>/record/<int:job_id>.pdf")
+@require(Permission.AUDIT_READ)
+def record_job_file(application_id: int, job_id: int) -> Response:
+    application = _funded(application_id)
+    job = documents.own_job(job_id, DocumentKind.RECORD, application)
+    return _send_record(application, documents.kept_pdf(job))
+
+
+def _funded(application_id: int) -> Application:
+    found = auditing.load_funded(get_session(), application_id)
     if found is None:
         abort(404)
-    pdf = jobs.render_record(db, found.application)
+    return found.application
+
+
+def _send_record(application: Application, pdf: bytes) -> Response:
+    db = get_session()
     begin_write(db)  # rendered in the read transaction; the event takes the write lock
-    auditing.record_download(db, found.application, pdf, actor=current_user, now=clock.now())
+    auditing.record_download(db, application, pdf, actor=current_user, now=clock.now())
     db.commit()
     return _attachment(Response(pdf, mimetype="application/pdf"),
-                       batches.file_name(found.application.reference))
+                       batches.file_name(application.reference))
 
 
 @bp.post("/batches")

@@ -8,6 +8,7 @@ import logging
 import os
 import resource
 import signal
+import subprocess
 import sys
 import time
 from typing import Any
@@ -55,3 +56,13 @@ def unsendable(job: Any) -> Any:
 def environment(job: Any) -> dict[str, str]:
     """The child's environment variables."""
     return dict(os.environ)
+
+
+def spawn_and_sleep(job: str) -> None:
+    """Start a process of its own, note both PIDs in the file ``job``, then hang."""
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    partial = f"{job}.part"
+    with open(partial, "w", encoding="utf-8") as note:
+        note.write(f"{os.getpid()} {helper.pid}")
+    os.replace(partial, job)
+    time.sleep(120)

@@ -19,7 +19,9 @@ from grants.rendering import (
     RenderFailed,
     RenderResult,
     RenderTimeout,
+    limits,
     render_pdf,
+    within_request,
 )
 from tests.rendering.helpers import embedded_fonts, needs_fontconfig, page_texts, to_unicode
 
@@ -227,6 +229,15 @@ def test_nothing_outside_static_is_fetched_and_refusals_come_back(static_dir, ht
 def test_a_render_over_its_time_is_stopped(static_dir):
     with pytest.raises(RenderTimeout, match=r"0\.01 s"):
         render_pdf(PACKET, static_dir=static_dir, timeout_s=0.01)
+
+
+def test_a_render_within_a_request_gets_the_shorter_limit(static_dir, monkeypatch):
+    monkeypatch.setattr(limits, "REQUEST_RENDER_SECONDS", 0.01)
+
+    with pytest.raises(RenderTimeout, match=r"0\.01 s"), within_request():
+        render_pdf(PACKET, static_dir=static_dir)
+
+    assert render_pdf(PACKET, static_dir=static_dir).pdf.startswith(b"%PDF")  # outside it
 
 
 def test_a_render_over_its_memory_fails_clearly(static_dir):

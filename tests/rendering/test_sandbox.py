@@ -6,7 +6,11 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +104,111 @@ def test_the_child_never_sees_the_apps_secrets(monkeypatch):
 
     assert "SECRET_KEY" not in environment and "DATABASE_URL" not in environment
     assert environment["LANG"] == "C.UTF-8" and "PATH" in environment
+
+
+# --- no renderer outlives its call --------------------------------------------------------------
+
+
+class Interrupted(Exception):
+    """What a worker's stop signal raises in the middle of a render (gunicorn: SystemExit)."""
+
+
+def _noted_pids(note: Path, within_s: float = 20) -> list[int]:
+    deadline = time.monotonic() + within_s
+    while not note.exists():
+        assert time.monotonic() < deadline, "the target never started"
+        time.sleep(0.05)
+    return [int(pid) for pid in note.read_text(encoding="utf-8").split()]
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` is a live process (a zombie waiting for init to reap it is dead)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _all_gone(pids: list[int], within_s: float = 5) -> bool:
+    deadline = time.monotonic() + within_s
+    while any(_running(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _my_children() -> list[int]:
+    me = str(os.getpid())
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if fields[1] == me:
+            found.append(int(stat.parent.name))
+    return found
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@needs_proc
+def test_a_render_past_its_time_leaves_no_process_behind(tmp_path):
+    note = tmp_path / "pids"
+    before = _my_children()
+    started = time.monotonic()
+
+    with pytest.raises(RenderTimeout):
+        run("spawn_and_sleep", str(note), timeout_s=5)
+
+    assert time.monotonic() - started < 30  # not held up by the process it started
+    pids = _noted_pids(note)
+    assert len(pids) == 2
+    assert _all_gone(pids)  # the renderer and the process it started
+    assert _my_children() == before  # reaped, not left as a zombie
+
+
+@needs_proc
+def test_a_render_interrupted_by_the_worker_stopping_leaves_no_process_behind(tmp_path):
+    note = tmp_path / "pids"
+
+    def stop(_signum: int, _frame: object) -> None:
+        if note.exists():
+            raise Interrupted
+        signal.setitimer(signal.ITIMER_REAL, 0.1)  # not started yet: look again soon
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(Interrupted):
+            run("spawn_and_sleep", str(note), timeout_s=60)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    assert time.monotonic() - started < 30  # stopped at once, not waited out
+    assert _all_gone(_noted_pids(note))
+
+
+@needs_proc
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_renderer_dies_with_a_parent_killed_outright(tmp_path):
+    note = tmp_path / "pids"
+    code = ("from grants.rendering.sandbox import run_limited\n"
+            f"run_limited('{TARGETS}:spawn_and_sleep', {str(note)!r}, timeout_s=60,"
+            " memory_mb=512)\n")
+    root = Path(__file__).resolve().parents[2]
+    worker = subprocess.Popen([sys.executable, "-c", code], cwd=root,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        renderer, helper = _noted_pids(note)
+    finally:
+        worker.kill()  # SIGKILL: no finally block of the parent runs
+        worker.wait()
+
+    assert _all_gone([renderer])
+    os.kill(helper, signal.SIGKILL)  # the renderer's own child is orphaned, not ours to test
