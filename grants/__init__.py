@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; ``config`` overrides the defaults and the environment (tests pass a dict)."""
+    from datetime import timedelta
     from pathlib import Path
 
     from flask import Flask
 
-    from grants import cli, db, templating
+    from grants import cli, db, filemodes, templating
     from grants.config import PROJECT_ROOT, load_settings
     from grants.web import install_request_hooks, register_blueprints
 
@@ -35,6 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings["ENV"] == "production",
+        # The cookie's own expiry never slides; the server checks both limits on every request.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings["SESSION_LIFETIME_HOURS"]),
+        SESSION_REFRESH_EACH_REQUEST=False,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
     )
     if settings["PROXY_COUNT"]:
@@ -43,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # The client's address drives sign-in limits: trust exactly the configured proxies.
         count = settings["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
-    Path(settings["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    filemodes.private_dir(settings["INSTANCE_DIR"])  # secrets and personal data: owner only
     db.init_app(app)
     install_request_hooks(app)  # before CSRFProtect's hook, which may keep answers
     _init_extensions(app)

@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 20,
     "SIGNIN_MAX_FAILURES": 5,  # per account and per address, within SIGNIN_WINDOW_MINUTES
     "SIGNIN_WINDOW_MINUTES": 15,
+    "SESSION_LIFETIME_HOURS": 12,  # a sign-in lasts at most this long, active or not
+    "SESSION_IDLE_MINUTES": 120,  # and ends earlier after this long without a request
+    "AUDIT_ANCHOR_FILE": None,  # default: <INSTANCE_DIR>/audit-anchors.jsonl (copy it elsewhere)
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "PROXY_COUNT": 0,  # proxies in front setting X-Forwarded-For/-Proto (behind nginx: 1)
     "DEFAULT_LOCALE": "ja",
@@ -46,11 +49,14 @@ INT_SETTINGS = (
     "MAX_UPLOAD_MB",
     "SIGNIN_MAX_FAILURES",
     "SIGNIN_WINDOW_MINUTES",
+    "SESSION_LIFETIME_HOURS",
+    "SESSION_IDLE_MINUTES",
     "SQLITE_BUSY_TIMEOUT_MS",
     "PROXY_COUNT",
 )
 
 
+MIN_SECRET_KEY_BYTES = 32  # production refuses a shorter SECRET_KEY
 REQUEST_FILES = 4  # how many maximum-size files one form post may carry
 
 
@@ -99,6 +105,8 @@ def _fill_defaults(settings: dict[str, Any]) -> None:
         settings["STORAGE_DIR"] = str(instance / "files")
     if not settings["BATCH_DIR"]:
         settings["BATCH_DIR"] = str(instance / "batches")
+    if not settings["AUDIT_ANCHOR_FILE"]:
+        settings["AUDIT_ANCHOR_FILE"] = str(instance / "audit-anchors.jsonl")
     if not settings["SECRET_KEY"] and not production and not settings.get("TESTING"):
         settings["SECRET_KEY"] = _instance_secret(instance)
 
@@ -111,10 +119,18 @@ def _validate(settings: dict[str, Any]) -> None:
             raise ConfigError("SECRET_KEY must be set in production (a long random string)")
         if not settings["DATABASE_URL"]:
             raise ConfigError("DATABASE_URL must be set in production (PostgreSQL)")
+        if len(str(settings["SECRET_KEY"]).encode()) < MIN_SECRET_KEY_BYTES:
+            raise ConfigError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production "
+                '(e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
     if not settings["SECRET_KEY"]:
         raise ConfigError("SECRET_KEY is empty")
     if settings["BATCH_RUNNER"] not in ("thread", "request"):
         raise ConfigError("GRANTS_BATCH_RUNNER must be 'thread' or 'request'")
+    for key in ("SESSION_LIFETIME_HOURS", "SESSION_IDLE_MINUTES"):
+        if settings[key] < 1:
+            raise ConfigError(f"{ENV_PREFIX}{key} must be at least 1")
     if settings["DEFAULT_LOCALE"] not in ("ja", "en"):
         raise ConfigError("GRANTS_DEFAULT_LOCALE must be 'ja' or 'en'")
 

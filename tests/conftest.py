@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grants import clock, create_app
 from grants.db import create_engine
+from grants.domain.identifiers import corporate_number
 from grants.domain.workflow import Role
 from grants.models import Organization, OrganizationKind, User
 from grants.services import accounts
@@ -151,7 +152,10 @@ def make_user(session: Session):
                         name=f"テスト団体{n}",
                         kind=kind,
                         lg_code=lg_code if kind == "local_government" else None,
+                        corporate_number=corporate_number(f"{n:012d}")
+                        if kind != "local_government" else None,
                     ),
+                    verified_at=NOW,
                 )
         user = accounts.create_user(
             session,

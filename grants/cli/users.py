@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from grants import clock
 from grants.cli import command_session, grants_cli
 from grants.cli.definitions import load_programs, migrate, report_migration
+from grants.domain.identifiers import corporate_number, normalize
 from grants.domain.workflow import Role
 from grants.models import (
     CallReviewer,
@@ -84,6 +85,7 @@ class DemoOrganization:
     name: str
     kind: OrganizationKind
     lg_code: str | None = None
+    corporate_number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,13 @@ DEMO_ORGANIZATIONS = (
     # Real local governments by their 全国地方公共団体コード; names come from the registry.
     DemoOrganization("sapporo", "札幌市", OrganizationKind.LOCAL_GOVERNMENT, "011002"),
     DemoOrganization("date", "伊達市", OrganizationKind.LOCAL_GOVERNMENT, "012335"),
-    # Made-up names: the demo must not speak for a real NPO or company.
-    DemoOrganization("npo", "特定非営利活動法人 デモ地域ICT支援ネット", OrganizationKind.NPO),
+    # Made-up names and 法人番号 (valid check digits, on a registry-office prefix no real
+    # corporation has): the demo must not speak for a real NPO or company.
+    DemoOrganization("npo", "特定非営利活動法人 デモ地域ICT支援ネット", OrganizationKind.NPO,
+                     corporate_number=corporate_number("999905000001")),
     DemoOrganization(
-        "third", "株式会社デモ地域情報センター（第3セクター）", OrganizationKind.THIRD_SECTOR
+        "third", "株式会社デモ地域情報センター（第3セクター）", OrganizationKind.THIRD_SECTOR,
+        corporate_number=corporate_number("999901000002"),
     ),
 )
 
@@ -167,12 +172,18 @@ def _demo_reviewers_join_every_call(session: Session, now: dt.datetime) -> None:
 
 
 def _demo_organization(session: Session, demo: DemoOrganization) -> Organization:
-    if demo.kind is not OrganizationKind.LOCAL_GOVERNMENT:
-        existing = session.scalar(sa.select(Organization).filter_by(name=demo.name, kind=demo.kind))
-        if existing is not None:
-            return existing
-    new = accounts.NewOrganization(name=demo.name, kind=demo.kind, lg_code=demo.lg_code)
-    return accounts.find_or_create_organization(session, new)
+    """The demo's organizations need no program-office check: they are verified at once.
+
+    An instance made before organizations had a 法人番号 gets the number on its demo rows.
+    """
+    unnumbered = session.scalar(sa.select(Organization).filter_by(
+        name=normalize(demo.name), kind=demo.kind, corporate_number=None, lg_code=None))
+    if unnumbered is not None and demo.corporate_number:
+        unnumbered.corporate_number = demo.corporate_number
+        session.flush()
+    new = accounts.NewOrganization(kind=demo.kind, name=demo.name, lg_code=demo.lg_code,
+                                   corporate_number=demo.corporate_number)
+    return accounts.find_or_create_organization(session, new, verified_at=clock.now())
 
 
 def _refuse_in_production() -> None:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from importlib import resources
 
 from grants.domain.findings import LocalizedText
+from grants.domain.identifiers import normalize
 
 _WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -281,10 +282,10 @@ class Registry:
     def lookup(self, code: str) -> LookupResult:
         """Classify a code typed by a user, with a message saying what to do.
 
-        Full-width digits and surrounding spaces are accepted (NFKC), since Japanese input
-        methods produce them.
+        Full-width digits and surrounding spaces are accepted (see ``identifiers.normalize``),
+        since Japanese input methods produce them; superscripts and the like are not digits.
         """
-        normalized = unicodedata.normalize("NFKC", code).strip()
+        normalized = normalize(code)
         if len(normalized) != 6 or not _is_ascii_digits(normalized):
             return _malformed(code)
         if not is_valid_code(normalized):

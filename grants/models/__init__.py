@@ -1,6 +1,15 @@
 """Typed ORM models, a module per aggregate. Importing this package registers every table."""
 
-from grants.models.accounts import Organization, OrganizationKind, SignInAttempt, User
+from grants.models.accounts import (
+    AccountToken,
+    MembershipState,
+    Organization,
+    OrganizationKind,
+    RateLimitHit,
+    TokenPurpose,
+    User,
+    UserSession,
+)
 from grants.models.applications import Application, Attachment, KeptForm, Submission
 from grants.models.audit import AuditEvent
 from grants.models.batches import BatchJob, BatchState
@@ -19,6 +28,7 @@ from grants.models.reviews import (
 )
 
 __all__ = [
+    "AccountToken",
     "Application",
     "Assignment",
     "AssignmentState",
@@ -30,6 +40,7 @@ __all__ = [
     "ConflictDeclaration",
     "Decision",
     "KeptForm",
+    "MembershipState",
     "Moderation",
     "Organization",
     "OrganizationKind",
@@ -37,11 +48,13 @@ __all__ = [
     "Outcome",
     "Program",
     "ProgramVersion",
+    "RateLimitHit",
     "Review",
     "ReviewState",
     "Rubric",
     "RubricVersion",
-    "SignInAttempt",
     "Submission",
+    "TokenPurpose",
     "User",
+    "UserSession",
 ]

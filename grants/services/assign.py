@@ -29,9 +29,10 @@ from grants.models import (
     Program,
     ProgramVersion,
     Submission,
+    TokenPurpose,
     User,
 )
-from grants.services import accounts
+from grants.services import accounts, tokens
 from grants.services.audit import AuditTag, record
 
 
@@ -44,23 +45,30 @@ class Conflicted(DomainError):
 
 
 def add_reviewer(
-    session: Session, program: Program, *, email: str, name: str, password: str,
-    actor: User, now: dt.datetime,
-) -> User:
-    """Create a reviewer account (or reuse an existing reviewer) and add it to the call."""
-    reviewer = session.scalar(sa.select(User).filter_by(email=accounts.normalize_email(email)))
+    session: Session, program: Program, *, email: str, name: str, actor: User, now: dt.datetime,
+) -> tuple[User, str | None]:
+    """Add a reviewer to the call, inviting them first if they have no password yet.
+
+    Returns the reviewer and, when an invitation link is due, its token: a new account, or
+    one whose earlier invitation was never accepted, gets a fresh single-use link (nobody
+    else ever sees a password).
+    """
+    reviewer = session.scalar(accounts.user_by_email(email))
     if reviewer is None:
-        reviewer = accounts.create_user(session, email=email, password=password,
+        reviewer = accounts.create_user(session, email=email, password=None,
                                         display_name=name, role=Role.REVIEWER, organization=None,
-                                        now=now, actor=actor)
+                                        now=now, actor=actor, email_verified=False)
     elif reviewer.role is not Role.REVIEWER:
         raise accounts.AccountError("email_taken")
+    invitation = None
+    if reviewer.password_hash is None:
+        invitation = tokens.issue(session, reviewer, TokenPurpose.INVITATION, now=now)
     if session.get(CallReviewer, (program.key, reviewer.id)) is None:
         session.add(CallReviewer(program_key=program.key, reviewer_id=reviewer.id, added_at=now))
         session.flush()
         record(session, AuditTag.REVIEWER_ADD, subject_type="user", subject_id=reviewer.id,
                actor=actor, now=now, data={"program": program.key})
-    return reviewer
+    return reviewer, invitation
 
 
 def declare(

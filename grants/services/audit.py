@@ -23,6 +23,19 @@ class AuditTag(enum.StrEnum):
 
     ACCOUNT_SIGN_UP = "auth:account:sign_up"
     ACCOUNT_CREATE = "admin:account:create"
+    EMAIL_VERIFY = "auth:email:verify"
+    INVITATION_ACCEPT = "auth:invitation:accept"
+    PASSWORD_CHANGE = "auth:password:change"  # noqa: S105 (event tags, not passwords)
+    PASSWORD_RESET_REQUEST = "auth:password:reset_request"  # noqa: S105
+    PASSWORD_RESET = "auth:password:reset"  # noqa: S105
+    SESSIONS_END = "auth:sessions:end"
+    ORGANIZATION_VERIFY = "manage:organization:verify"
+    MEMBERSHIP_REFUSE = "org:membership:refuse"
+    MEMBERSHIP_APPROVE = "org:membership:approve"
+    MEMBER_INVITE = "org:member:invite"
+    MEMBER_REMOVE = "org:member:remove"
+    ORG_ADMIN_GRANT = "org:admin:grant"
+    ORG_ADMIN_REVOKE = "org:admin:revoke"
     PROGRAM_LOAD = "admin:program:load"
     RUBRIC_LOAD = "admin:rubric:load"
     APPLICATION_START = "apply:application:start"

@@ -10,6 +10,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def install_request_hooks(app: Flask) -> None:
@@ -25,26 +26,46 @@ def install_request_hooks(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        if request.endpoint != "static":
+            _keep_out_of_caches(response)
         return response
+
+
+def _keep_out_of_caches(response: Response) -> None:
+    """Pages, downloads and exports carry personal data: no browser or proxy keeps a copy.
+
+    Only a view that chose to be cached (public, or a positive max-age) keeps its own rule;
+    send_file's default (no-cache, max-age=0) only asks for revalidation, so no-store is added.
+    """
+    cache = response.cache_control
+    if cache.public or (cache.max_age or 0) > 0:
+        return
+    cache.no_store = True
 
 
 def register_blueprints(app: Flask) -> None:
     from grants.web import (
         access,
+        account,
         apply,
         audit,
         auth,
         calls,
         errors,
         files,
+        limits,
         manage_applications,
         manage_calls,
+        organization,
         packets,
         review,
     )
 
-    for blueprint in (auth.bp, calls.bp, apply.bp, files.bp, review.bp, manage_calls.bp,
-                      manage_applications.bp, audit.bp, packets.bp):
+    for blueprint in (auth.bp, account.bp, organization.bp, calls.bp, apply.bp, files.bp,
+                      review.bp, manage_calls.bp, manage_applications.bp, audit.bp, packets.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    limits.install(app)
     app.jinja_env.globals["has_permission"] = access.has_permission

@@ -31,24 +31,36 @@ class Permission(enum.StrEnum):
     CALL_READ = "manage:call:read"  # rankings, exports, calibration, outbox
     REVIEW_WRITE = "review:review:write"  # own assignments only
     AUDIT_READ = "audit:record:read"  # funded applications, their records, batch downloads
+    ORGANIZATION_MANAGE = "org:member:manage"  # an organization's admins: invite, approve, remove
+    ORGANIZATION_VERIFY = "manage:organization:verify"  # the program office: first accounts
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.APPLICANT: frozenset({Permission.APPLICATION_WRITE, Permission.APPLICATION_READ_OWN}),
+    Role.APPLICANT: frozenset({Permission.APPLICATION_WRITE, Permission.APPLICATION_READ_OWN,
+                               Permission.ORGANIZATION_MANAGE}),
     Role.REVIEWER: frozenset({Permission.REVIEW_WRITE}),
     # Officers search and download records too: the ministry's staff answer the Board of
     # Audit's requests for documents. Every download is an audit event naming who made it.
     Role.OFFICER: frozenset(
         {Permission.APPLICATION_READ_ANY, Permission.CALL_MANAGE, Permission.CALL_READ,
-         Permission.AUDIT_READ}
+         Permission.AUDIT_READ, Permission.ORGANIZATION_VERIFY}
     ),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
-    Role.ADMIN: frozenset({Permission.APPLICATION_READ_ANY, Permission.CALL_READ}),
+    Role.ADMIN: frozenset({Permission.APPLICATION_READ_ANY, Permission.CALL_READ,
+                           Permission.ORGANIZATION_VERIFY}),
 }
+# Held only while the account acts for its organization (an approved member with a proven
+# address): a pending, refused or removed member sees nothing of the organization.
+MEMBER_PERMISSIONS = frozenset({Permission.APPLICATION_WRITE, Permission.APPLICATION_READ_OWN,
+                                Permission.ORGANIZATION_MANAGE})
 
 
 def has_permission(user: Any, permission: Permission) -> bool:
-    return bool(user.is_authenticated and permission in ROLE_PERMISSIONS[user.role])
+    if not user.is_authenticated or permission not in ROLE_PERMISSIONS[user.role]:
+        return False
+    if permission in MEMBER_PERMISSIONS and not user.acts_for_organization:
+        return False
+    return permission is not Permission.ORGANIZATION_MANAGE or user.is_org_admin
 
 
 def require(*permissions: Permission) -> Callable[[F], F]:
@@ -93,8 +105,9 @@ def load_application_by_reference(reference: str) -> Application:
 
 
 def can_see(user: User, application: Application) -> bool:
-    if has_permission(user, Permission.APPLICATION_READ_OWN):
-        return application.organization_id == user.organization_id
+    if user.role is Role.APPLICANT:
+        return (has_permission(user, Permission.APPLICATION_READ_OWN)
+                and application.organization_id == user.organization_id)
     if has_permission(user, Permission.APPLICATION_READ_ANY):
         return application.state is not State.DRAFT
     return False

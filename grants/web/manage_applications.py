@@ -37,7 +37,7 @@ class ReturnForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    reviewer_id = SelectField(_l("Reviewer"), coerce=int, validate_choice=False)
+    reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[InputRequired()])
 
 
 class ModerateForm(FlaskForm):
@@ -136,9 +136,9 @@ def return_application(application_id: int) -> Response | tuple[str, int]:
 def assign_reviewer(application_id: int) -> Response | tuple[str, int]:
     application = load_application(application_id)
     form = _assign_form(application)
-    reviewer = get_session().get(User, form.reviewer_id.data) if form.validate() else None
-    if reviewer is None or reviewer.id not in {c.value for c in form.reviewer_id.choices}:
+    if not form.validate():  # choices are the call's reviewers: anything else is refused
         abort(400)
+    reviewer = get_session().get(User, form.reviewer_id.data)
     try:
         assign.assign(get_session(), application, reviewer, actor=current_user, now=clock.now())
     except assign.Conflicted as conflicted:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +29,7 @@ from grants.models import (
 from grants.services import assign, ranking
 from grants.services.accounts import AccountError
 from grants.services.programs import current_programs, definition_of
+from grants.web import mail
 from grants.web.access import Permission, require
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -117,18 +117,21 @@ def add_reviewer(program_key: str) -> Response | tuple[str, int]:
     form = ReviewerForm()
     if not form.validate():
         return _dashboard(program, reviewer_form=form), 422
-    password = secrets.token_urlsafe(12)
     db = get_session()
     try:
-        assign.add_reviewer(db, program, email=form.email.data, name=form.name.data,
-                            password=password, actor=current_user, now=clock.now())
+        reviewer, invitation = assign.add_reviewer(db, program, email=form.email.data,
+                                                   name=form.name.data, actor=current_user,
+                                                   now=clock.now())
     except AccountError:
         form.email.errors = [_("This e-mail address belongs to an account that is not a "
                                "reviewer.")]
         return _dashboard(program, reviewer_form=form), 422
+    if invitation is not None:
+        mail.send("invitation", reviewer, "account.accept_invitation", token=invitation,
+                  inviter=current_user)
     db.commit()
-    flash(_("Reviewer added. Their first password (shown once): %(password)s",
-            password=password), "success")
+    flash(_("Reviewer added. An invitation to set a password was sent to %(email)s.",
+            email=reviewer.email) if invitation else _("Reviewer added."), "success")
     return redirect(url_for(".show_call", program_key=program.key), code=303)
 
 

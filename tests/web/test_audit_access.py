@@ -34,7 +34,9 @@ ALLOWED_TO_AUDITORS = {"audit.request_batch"}
 # Routes open to anyone, or to anyone signed in, that only touch the visitor's own session.
 # A new one must be looked at (and added here) rather than silently let through.
 SELF_SERVICE = {"auth.sign_in", "auth.sign_up", "auth.sign_out", "auth.set_language",
-                "calls.check_eligibility"}
+                "auth.resend_verification", "account.change_password",
+                "account.sign_out_everywhere", "account.forgot_password", "account.reset_password",
+                "account.accept_invitation", "calls.check_eligibility"}
 TABLES = (Application, Submission, Decision, Assignment, Review, AuditEvent, BatchJob, User)
 
 
@@ -97,7 +99,7 @@ def test_applicants_reviewers_and_admins_cannot_reach_audit_pages(
     session.commit()
     adapter = app.url_map.bind("localhost")
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("audit.")]
-    assert len(rules) == 7
+    assert len(rules) == 9
     real = {"application_id": funded.id, "batch_id": batch.id}
     for user in (application.created_by, make_user(Role.REVIEWER), make_user(Role.ADMIN)):
         auth.sign_in(user)

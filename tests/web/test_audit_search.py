@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import zlib
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from grants.domain import records
+from grants.domain.identifiers import corporate_number
 from grants.domain.localgov import load_registry
 from grants.domain.workflow import Role, State
 from grants.models import (
@@ -85,8 +87,9 @@ def fund(session: Session, template: Application, officer: Any, *, reference: st
 
 def organization(session: Session, name: str, lg_code: str | None = None) -> Organization:
     found = session.scalar(sa.select(Organization).filter_by(lg_code=lg_code)) if lg_code else None
+    number = None if lg_code else corporate_number(f"{zlib.crc32(name.encode()):012d}")
     return found or accounts.find_or_create_organization(session, accounts.NewOrganization(
-        name=name, lg_code=lg_code,
+        name=name, lg_code=lg_code, corporate_number=number,
         kind=OrganizationKind.LOCAL_GOVERNMENT if lg_code else OrganizationKind.NPO))
 
 
