@@ -8,28 +8,29 @@ from pathlib import Path
 
 import click
 from alembic import command
-from alembic.config import Config
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from grants import clock, db
-from grants.cli import command_session, grants_cli
-from grants.config import PROJECT_ROOT
+from grants.cli import alembic_config, command_session, grants_cli
 from grants.domain.definitions import definition_sha256
 from grants.services.catalog import read_catalog, sync_catalog
+from grants.services.definitions import definition_files
 
 # --- check -----------------------------------------------------------------------------------
 
 
 @grants_cli.command("check")
 def check_command() -> None:
-    """Validate every program and rubric file; print each error as file:line: field: message."""
+    """Validate every program and rubric file; print each error (and each warning, which does not
+    fail the check) as file:line: field: message."""
     programs_dir = Path(current_app.config["PROGRAMS_DIR"])
     rubrics_dir = Path(current_app.config["RUBRICS_DIR"])
-    if not any(programs_dir.glob("*.yaml")):
-        raise click.ClickException(f"no program files (*.yaml) in {programs_dir}")
+    if not definition_files(programs_dir):
+        raise click.ClickException(f"no program files (*.yaml, *.yml) in {programs_dir}")
     catalog = read_catalog(programs_dir, rubrics_dir)
-    errors = [dataclasses.replace(e, file=_shown(Path(e.file))) for e in catalog.errors]
+    errors, warnings = ([dataclasses.replace(e, file=_shown(Path(e.file))) for e in found]
+                        for found in (catalog.errors, catalog.warnings))
     lines: list[tuple[str, int, str]] = []
     for path, text, program in catalog.programs:
         summary = (
@@ -44,7 +45,7 @@ def check_command() -> None:
             f"sha256 {definition_sha256(text)[:8]}…"
         )
         lines.append((_shown(path), 0, f"{_shown(path)}: ok ({summary})"))
-    lines += [(error.file, error.line, str(error)) for error in errors]
+    lines += [(error.file, error.line, str(error)) for error in [*errors, *warnings]]
     for _file, _line, text in sorted(lines):
         click.echo(text)
     if errors:
@@ -66,13 +67,6 @@ def _shown(path: Path) -> str:
 
 
 # --- migrate, load ---------------------------------------------------------------------------
-
-
-def alembic_config() -> Config:
-    """Return the Alembic configuration of this checkout (alembic.ini, migrations/)."""
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    return config
 
 
 def migrate(app: Flask, revision: str = "head") -> list[str]:

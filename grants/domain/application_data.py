@@ -5,18 +5,31 @@ Also the stored vocabularies answers use (organization types, acquisition types)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from grants.domain import localgov
 from grants.domain.findings import LocalizedText
 
-if TYPE_CHECKING:
-    from grants.domain.definitions import Program
 
-_LOCAL_GOVERNMENT_CODE = re.compile(r"^[0-9]{6}$")
+class _RowsField(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class FormLayout(Protocol):
+    """Which fields hold the partners and budget rows: all this module needs of a program.
+
+    A protocol rather than `definitions.Program`, so these plain types import nothing above them.
+    """
+
+    @property
+    def partners_field(self) -> _RowsField | None: ...
+
+    @property
+    def budget_field(self) -> _RowsField | None: ...
 
 
 class OrgType(StrEnum):
@@ -122,31 +135,33 @@ class ApplicationData:
     answers: Mapping[str, object]
     attachments: Mapping[str, int] = field(default_factory=dict)
 
-    def partners(self, program: Program) -> list[Partner]:
+    def partners(self, program: FormLayout) -> list[Partner]:
         """Return the rows of the program's partners field (empty when it has none)."""
         partners_field = program.partners_field
         if partners_field is None:
             return []
         return [Partner.from_answer(row) for row in _rows(self.answers.get(partners_field.id))]
 
-    def budget_lines(self, program: Program) -> list[BudgetLine]:
+    def budget_lines(self, program: FormLayout) -> list[BudgetLine]:
         """Return the rows of the program's budget_lines field (empty when it has none)."""
         budget_field = program.budget_field
         if budget_field is None:
             return []
         return [BudgetLine.from_answer(row) for row in _rows(self.answers.get(budget_field.id))]
 
-    def local_government_codes(self, program: Program) -> frozenset[str]:
-        """Return the distinct 6-digit codes of the lead and the partners.
+    def local_government_codes(self, program: FormLayout) -> frozenset[str]:
+        """Return the distinct registry codes of the lead and the local-government partners.
 
-        The same local government listed twice counts once; codes that are not six digits are
-        not counted (they cannot name a local government).
+        Only a code that is exactly a local government's registry code counts (an exact key
+        lookup, so ``"011002\\n"``, a ward, an unknown code or a wrong check digit never do),
+        and only on a local-government row: a code left on an NPO's row names nobody. Codes
+        are canonical when stored (the forms normalize them); the same one twice counts once.
         """
         codes: Iterable[str | None] = [
             self.lead_local_government,
-            *(partner.code for partner in self.partners(program)),
+            *(p.code for p in self.partners(program) if p.kind == OrgType.LOCAL_GOVERNMENT),
         ]
-        return frozenset(c for c in codes if c and _LOCAL_GOVERNMENT_CODE.match(c))
+        return frozenset(c for c in codes if c and localgov.get(c) is not None)
 
     def attachment_count(self, field_id: str) -> int:
         """Return how many files were uploaded in a file field."""

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, NamedTuple
+from typing import Annotated, NamedTuple, Protocol
 
 from annotated_types import Ge
 from pydantic import (
@@ -23,12 +23,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from grants.domain.application_data import ApplicationData, OrgType
+from grants.domain.application_data import ApplicationData, FormLayout, OrgType
+from grants.domain.errors import Loc
 
-if TYPE_CHECKING:
-    from grants.domain.definitions import Program
-
-Loc = tuple[str | int, ...]
 FieldId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 COUNTABLE_KINDS = frozenset({"number", "yen", "multi_choice", "file", "partners", "budget_lines"})
 _ANSWER_TYPES = {"yes_no": bool, "number": int, "yen": int}
@@ -86,7 +83,29 @@ class Condition(BaseModel):
         return "local_governments_at_least"
 
 
-def holds(condition: Condition, data: ApplicationData, program: Program) -> bool:
+class _FormField(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def show_when(self) -> Condition | None: ...
+
+
+class FormShape(FormLayout, Protocol):
+    """What evaluating a condition needs of a program; `definitions.Program` has it.
+
+    A protocol, so the schema can use conditions without conditions importing the schema.
+    """
+
+    def all_fields(self) -> Sequence[_FormField]: ...
+
+    def field(self, field_id: str) -> _FormField: ...
+
+
+def holds(condition: Condition, data: ApplicationData, program: FormShape) -> bool:
     """Return whether `condition` is true for this application.
 
     A multi_choice answer `equals` a value when the value is among those chosen; `at_least`
@@ -119,7 +138,7 @@ class Visibility(NamedTuple):
     data: ApplicationData
 
 
-def visibility(program: Program, data: ApplicationData) -> Visibility:
+def visibility(program: FormShape, data: ApplicationData) -> Visibility:
     """Work out which fields are shown (`show_when`), in form order.
 
     An answer left in a field that is now hidden (the applicant changed an earlier answer) is
@@ -139,7 +158,7 @@ def visibility(program: Program, data: ApplicationData) -> Visibility:
     return Visibility(shown, current)
 
 
-def answer_value(field_id: str, data: ApplicationData, program: Program) -> object:
+def answer_value(field_id: str, data: ApplicationData, program: FormShape) -> object:
     """Return a field's answer; for a file field, the number of files uploaded."""
     if program.field(field_id).kind == "file":
         return data.attachment_count(field_id)
@@ -200,20 +219,46 @@ def condition_problems(
     """Check a raw condition's field references and compared values (before, or despite, the
     schema: they are reported together with schema errors).
     """
-    if not isinstance(raw, Mapping):
-        return []
     problems: list[tuple[Loc, str]] = []
+    for node_loc, node in _raw_nodes(loc, raw):
+        name = node.get("field")
+        if isinstance(name, str):
+            problems += _field_problems(node_loc, node, fields.get(name), fields, choices_of)
+    return problems
+
+
+def referenced_fields(loc: Loc, raw: object) -> list[tuple[Loc, str]]:
+    """Every field a raw condition names, with the location of its `field` key."""
+    return [
+        ((*node_loc, "field"), node["field"])
+        for node_loc, node in _raw_nodes(loc, raw)
+        if isinstance(node.get("field"), str)
+    ]
+
+
+def _raw_nodes(loc: Loc, raw: object) -> Iterator[tuple[Loc, Mapping[str, object]]]:
+    """Walk a raw condition tree (all, any, not), yielding each mapping with its location."""
+    if not isinstance(raw, Mapping):
+        return
+    yield loc, raw
     for key in ("all", "any"):
         items = raw.get(key)
         for index, item in enumerate(items if isinstance(items, list) else []):
-            problems += condition_problems((*loc, key, index), item, fields, choices_of)
-    problems += condition_problems((*loc, "not"), raw.get("not"), fields, choices_of)
-    name = raw.get("field")
-    if not isinstance(name, str):
-        return problems
-    field = fields.get(name)
+            yield from _raw_nodes((*loc, key, index), item)
+    yield from _raw_nodes((*loc, "not"), raw.get("not"))
+
+
+def _field_problems(
+    loc: Loc,
+    raw: Mapping[str, object],
+    field: Mapping[str, object] | None,
+    fields: Mapping[str, Mapping[str, object]],
+    choices_of: Callable[[Mapping[str, object]], Sequence[str] | None],
+) -> list[tuple[Loc, str]]:
+    """Check one `{field: ..., <operator>: ...}` node against the field it names."""
     if field is None:
-        return [*problems, ((*loc, "field"), unknown_field(name, fields))]
+        return [((*loc, "field"), unknown_field(str(raw.get("field")), fields))]
+    problems: list[tuple[Loc, str]] = []
     compared = [((*loc, "equals"), raw["equals"])] if "equals" in raw else []
     values = raw.get("in") if isinstance(raw.get("in"), list) else []
     compared += [((*loc, "in", i), value) for i, value in enumerate(values)]

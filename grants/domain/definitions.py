@@ -1,13 +1,14 @@
 """Program definitions: the YAML schema (version 1) as frozen pydantic models.
 
-The schema is documented in docs/program-schema.md. Its loader is `grants.domain.definition_loader`;
-`parse_program` and `load_program_file` below delegate to it, importing it when called because it
-imports this module.
+The schema is documented in docs/program-schema.md. `parse_program` and `load_program_file` at the
+end load a file with the checks of the modules below this one: `yaml_documents` (YAML, lines,
+limits), `program_references` (cross references), `conditions` and `application_data` (types).
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from datetime import datetime
 from fractions import Fraction
 from functools import cached_property
@@ -34,6 +35,8 @@ from grants.domain.application_data import Acquisition, OrgType
 from grants.domain.conditions import Condition, FieldId, Scalar
 from grants.domain.file_types import DEFAULT_FILE_TYPES, FileType, expand
 from grants.domain.findings import Finding, LocalizedText, Severity
+from grants.domain.program_references import program_references
+from grants.domain.yaml_documents import parse_document, read_utf8, schema_keys
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -50,7 +53,8 @@ StrictStr = Annotated[str, Strict()]
 
 def _ratio(value: object) -> Fraction:
     """Parse a share written as "n/d" (never a float, so 1/3 stays exact)."""
-    num, sep, den = value.partition("/") if isinstance(value, str) else ("", "", "")
+    text = value if isinstance(value, str) and len(value) <= 40 else ""  # no 5000-digit int()
+    num, sep, den = text.partition("/")
     if not (sep and num.strip().isdigit() and den.strip().isdigit() and int(den) > 0):
         raise PydanticCustomError("ratio", 'expected a share written as a fraction like "1/2"')
     ratio = Fraction(int(num), int(den))
@@ -392,14 +396,26 @@ def definition_sha256(text: str) -> str:
 
 
 def load_program_file(path: str | Path) -> Program:
-    """Load and validate `programs/<id>.yaml`: see `definition_loader.load_program_file`."""
-    from grants.domain.definition_loader import load_program_file as load
+    """Load and validate `programs/<id>.yaml` (or `.yml`); the id must equal the file-name stem.
 
-    return load(path)
+    Raises:
+        DefinitionErrors: every problem in the file, each with file, line and field.
+    """
+    path = Path(path)
+    return parse_program(read_utf8(path), str(path), expected_id=path.stem)
 
 
 def parse_program(text: str, filename: str, *, expected_id: str | None = None) -> Program:
-    """Validate a program definition given as text: see `definition_loader.parse_program`."""
-    from grants.domain.definition_loader import parse_program as parse
+    """Validate a program given as text; `filename` (e.g. "programs/x.yaml") names it in errors.
 
-    return parse(text, filename, expected_id=expected_id)
+    Raises:
+        DefinitionErrors: every problem (YAML, schema, cross references), in one pass.
+    """
+    return parse_document(
+        text, filename, Program, expected_id=expected_id, known_keys=_KNOWN_KEYS,
+        kinds_by_list=_KINDS_BY_LIST, references=program_references,
+    )
+
+
+_KINDS_BY_LIST = {"fields": FIELD_KINDS, "rules": RULE_KINDS}
+_KNOWN_KEYS = schema_keys(sys.modules[__name__])

@@ -39,7 +39,7 @@ class DefinitionErrors(DomainError):
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
-Loc = tuple[str | int, ...]
+Loc = tuple[str | int, ...]  # a place in a definition's data: keys and list indexes
 
 _WORDS = {
     "missing": "required key is missing",
@@ -60,6 +60,7 @@ _WORDS = {
     "dataclass_exact_type": "expected a text in both languages: {ja: ..., en: ...}",
 }
 _SCALARS = (str, int, float, bool, type(None))
+_ECHO_CHARS = 80
 
 
 def explain(
@@ -105,8 +106,14 @@ def explain(
     else:
         message = str(error.get("msg", kind)).removeprefix("Value error, ")
     if isinstance(value, _SCALARS) and kind not in ("missing", "string_too_short"):
-        message += f" (got {json.dumps(value, ensure_ascii=False)})"
+        message += f" (got {_echo(value)})"
     return loc, message
+
+
+def _echo(value: object) -> str:
+    """Quote a wrong value back, cut short: a hostile file could hold a megabyte in one value."""
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= _ECHO_CHARS else f"{shown[:_ECHO_CHARS]}…"
 
 
 def _unknown_key(

@@ -18,8 +18,8 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge, Le
 from pydantic import Field, model_validator
 
-from grants.domain.conditions import Loc
 from grants.domain.definitions import Key, Slug, StrictInt, Text, _Model
+from grants.domain.errors import Loc
 from grants.domain.signals import SIGNAL_KINDS
 from grants.domain.yaml_documents import items, parse_document, read_utf8, schema_keys
 
@@ -125,7 +125,7 @@ def parse_rubric(text: str, filename: str, *, expected_id: str | None = None) ->
 
 
 def _references(data: object, _root: object) -> list[tuple[Loc, str]]:
-    """Unique ids, and thresholds that lie on the scale."""
+    """Unique ids, thresholds that lie on the scale, and weights that add up to 100."""
     data = data if isinstance(data, Mapping) else {}
     problems: list[tuple[Loc, str]] = []
     scores = [level.get("score") for _, level in items(data.get("scale"), "levels", ("scale",))]
@@ -138,6 +138,7 @@ def _references(data: object, _root: object) -> list[tuple[Loc, str]]:
                 problems.append(((*loc, "id"), f"duplicate criterion id {criterion_id!r}"))
             seen.setdefault(criterion_id, loc)
             problems += _threshold_problems(loc, criterion, scores)
+    problems += _weight_problems(data)
     section_ids = [str(section.get("id")) for _, section in items(data, "sections")]
     problems += [
         ((*loc, "id"), f"duplicate section id {section.get('id')!r}")
@@ -145,6 +146,18 @@ def _references(data: object, _root: object) -> list[tuple[Loc, str]]:
         if str(section.get("id")) in section_ids[:i]
     ]
     return problems
+
+
+def _weight_problems(data: Mapping[str, Any]) -> list[tuple[Loc, str]]:
+    """Weights read as percentages, so they must add up to 100 (checked once each is valid)."""
+    weights = [criterion.get("weight")
+               for section_loc, section in items(data, "sections")
+               for _, criterion in items(section, "criteria", section_loc)]
+    valid = [w for w in weights if type(w) is int and 1 <= w <= 100]
+    if not valid or len(valid) != len(weights) or sum(valid) == 100:
+        return []
+    return [(("sections",), f"the criteria's weights must add up to 100 (they add up to "
+                            f"{sum(valid)})")]
 
 
 def _threshold_problems(loc: Loc, criterion: Mapping[str, Any], scores: list[int]

@@ -4,6 +4,10 @@ once with file, line and dotted field path.
 `parse_document` composes the YAML node tree (for line numbers and duplicate keys), validates
 the data against the model, explains each schema error in words an author can act on, and adds
 the cross-reference problems the caller's `references` finds on the raw data.
+
+A definition file is untrusted input: the reading and composing here refuse, fast and with
+file:line, what could hang or crash the loader (a huge file, YAML aliases, deep nesting, a
+number too long for Python to convert, a directory or broken link, bytes that are not UTF-8).
 """
 
 from __future__ import annotations
@@ -15,19 +19,37 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from grants.domain.conditions import Loc
-from grants.domain.errors import DefinitionError, DefinitionErrors, explain
+from grants.domain.errors import DefinitionError, DefinitionErrors, Loc, explain
+
+MAX_BYTES = 256 * 1024  # 10 × the largest shipped file; PyYAML reads ~100 KB a second
+MAX_DEPTH = 40  # nested mappings and lists; the shipped files reach 9
+MAX_NUMBER_CHARS = 30  # an integer's text; Python refuses to convert more than 4300 digits
+_TOO_LARGE = "the file is larger than 256 KiB: a definition is a short text"
 
 
 def read_utf8(path: Path) -> str:
-    """Read a definition file's text, reporting bytes that are not UTF-8 as a DefinitionError."""
-    raw = path.read_bytes()
+    """Read a definition file's text; anything that is not a readable UTF-8 file of at most
+    MAX_BYTES (a directory, a broken link, a pipe that would block) is a DefinitionError.
+    """
+    if not path.is_file():
+        what = "a directory" if path.is_dir() else "not a regular file (a broken link, a pipe?)"
+        raise _refused(path, 1, f"{what}: a definition must be a YAML file")
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise _refused(path, 1, f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise _refused(path, 1, _TOO_LARGE)
     try:
         return raw.decode("utf-8")  # not read_text(): keep the bytes definition_sha256 hashes
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        error = DefinitionError(str(path), line, "", "the file is not valid UTF-8")
-        raise DefinitionErrors([error]) from None
+        raise _refused(path, raw[: exc.start].count(b"\n") + 1, "the file is not valid UTF-8"
+                       ) from None
+
+
+def _refused(filename: object, line: int, message: str, field: str = "") -> DefinitionErrors:
+    return DefinitionErrors([DefinitionError(str(filename), line, field, message)])
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -46,14 +68,17 @@ def parse_document(
     """Validate any YAML definition (program, rubric) against `model`, collecting every problem:
     duplicate keys, schema errors, then the `references` checks on the raw data.
     """
+    if len(text) > MAX_BYTES:  # text given directly (not read from a file) is bounded too
+        raise _refused(filename, 1, _TOO_LARGE)
     try:
         root, data, problems = _compose(text)
+    except _Refused as exc:
+        raise _refused(filename, exc.line, exc.message, _dotted(exc.loc)) from None
     except yaml.YAMLError as exc:
         line, problem = _yaml_problem(exc, text)
-        error = DefinitionError(filename, line, "", f"YAML syntax error: {problem}")
-        raise DefinitionErrors([error]) from None
+        raise _refused(filename, line, f"YAML syntax error: {problem}") from None
     if root is None:
-        raise DefinitionErrors([DefinitionError(filename, 1, "", "the file is empty")])
+        raise _refused(filename, 1, "the file is empty")
     document = None
     try:
         document = model.model_validate(data)
@@ -88,8 +113,50 @@ def _without_echoes(errors: list[Any]) -> list[Any]:
 # --- YAML: node tree, lines, duplicate keys -------------------------------------------------
 
 
+class _Refused(yaml.YAMLError):
+    """Something the loader will not compose, located by the path of keys to it."""
+
+    def __init__(self, loc: Loc, mark: yaml.Mark, message: str) -> None:
+        super().__init__(message)
+        self.loc, self.line, self.message = loc, mark.line + 1, message
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe loader that keeps timestamps as text: the schema parses dates itself."""
+    """Safe loader that keeps timestamps as text (the schema parses dates itself) and refuses
+    aliases, deep nesting and over-long integers while composing, before anything expands them.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._loc: list[str | int] = []  # the keys and indexes down to the node being composed
+        self._depth = 0  # counts complex keys too, which have no place in `_loc`
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        step = index.value if isinstance(index, yaml.ScalarNode) else index
+        located = parent is not None and isinstance(step, str | int)
+        if located:
+            self._loc.append(step)
+        self._depth += 1
+        try:
+            return self._compose_checked(parent, index)
+        finally:
+            self._depth -= 1
+            if located:
+                self._loc.pop()
+
+    def _compose_checked(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):  # "billion laughs": a few lines, 10⁹ items
+            raise _Refused(tuple(self._loc), event.start_mark,
+                           f"YAML aliases (*{event.anchor}) are not allowed: write the value out")
+        if self._depth > MAX_DEPTH:
+            raise _Refused(tuple(self._loc), event.start_mark,
+                           f"nested more than {MAX_DEPTH} levels deep")
+        node = super().compose_node(parent, index)
+        if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_NUMBER_CHARS:
+            raise _Refused(tuple(self._loc), node.start_mark,
+                           f"a number longer than {MAX_NUMBER_CHARS} characters")
+        return node
 
 
 _Loader.add_constructor(
@@ -106,6 +173,14 @@ class _Problem:
     def error(self, filename: str, root: yaml.Node) -> DefinitionError:
         line, path = locate(root, self.loc)
         return DefinitionError(filename, self.line or line, path, self.message)
+
+
+def compose(text: str) -> tuple[yaml.Node, object]:
+    """Compose a definition that already loaded, for checks made after loading (warnings)."""
+    root, data, _ = _compose(text)
+    if root is None:
+        raise ValueError("compose() is for a definition that loaded")
+    return root, data
 
 
 def _compose(text: str) -> tuple[yaml.Node | None, object, list[_Problem]]:
@@ -133,12 +208,8 @@ def _duplicate_keys(root: yaml.Node) -> list[_Problem]:
     """Find keys repeated in one mapping: PyYAML would silently keep only the last one."""
     problems: list[_Problem] = []
     stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
-    visited: set[int] = set()  # aliases share nodes; visit each once
-    while stack:
+    while stack:  # no aliases, so a tree: each node is visited once
         node, loc = stack.pop()
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
         if isinstance(node, yaml.MappingNode):
             first: dict[str, int] = {}
             for key, value in node.value:

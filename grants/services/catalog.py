@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from grants.domain.errors import DefinitionError
+from grants.domain.program_references import program_warnings
 from grants.services.definitions import Parsed, SyncReport, read_files, store
 from grants.services.programs import PROGRAMS
 from grants.services.rubrics import RUBRICS
@@ -22,6 +23,7 @@ class Catalog:
     programs: list[Parsed] = field(default_factory=list)
     rubrics: list[Parsed] = field(default_factory=list)
     errors: list[DefinitionError] = field(default_factory=list)
+    warnings: list[DefinitionError] = field(default_factory=list)  # valid, but likely not meant
 
 
 def read_catalog(programs_dir: Path, rubrics_dir: Path) -> Catalog:
@@ -36,6 +38,7 @@ def read_catalog(programs_dir: Path, rubrics_dir: Path) -> Catalog:
             catalog.errors.append(_missing_rubric(path, text, definition.rubric))
         else:
             catalog.programs.append((path, text, definition))
+            catalog.warnings += program_warnings(text, str(path))
     return catalog
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from grants.domain.definitions import definition_sha256
 from grants.domain.errors import DefinitionError, DefinitionErrors
+from grants.domain.yaml_documents import read_utf8
 from grants.services.audit import AuditTag, record
 
 
@@ -43,18 +44,30 @@ class SyncReport:
 Parsed = tuple[Path, str, Any]
 
 
+def definition_files(directory: Path) -> list[Path]:
+    """Every ``*.yaml`` and ``*.yml`` entry of a folder, by name (directories and broken links
+    included, so that loading reports them rather than skipping them silently).
+    """
+    return sorted({*directory.glob("*.yaml"), *directory.glob("*.yml")})
+
+
 def read_files(directory: Path, kind: DefinitionKind) -> tuple[list[Parsed], list[DefinitionError]]:
-    """Parse every ``*.yaml`` file; a file with any error is left out whole and reported."""
+    """Parse every definition file; a file with any error is left out whole and reported."""
     parsed: list[Parsed] = []
     errors: list[DefinitionError] = []
-    for path in sorted(directory.glob("*.yaml")):
+    first: dict[str, Path] = {}
+    for path in definition_files(directory):
+        if path.stem in first:  # x.yaml and x.yml would both be definition x
+            message = f"{first[path.stem].name} already defines {path.stem!r}: keep one file"
+            errors.append(DefinitionError(str(path), 1, "", message))
+            continue
+        first[path.stem] = path
         try:
             definition = kind.load_file(path)
+            # The exact text, undecoded newlines included, is what is stored and hashed.
+            parsed.append((path, read_utf8(path), definition))
         except DefinitionErrors as exc:
             errors.extend(exc.errors)
-            continue
-        # The exact text, undecoded newlines included, is what is stored and hashed.
-        parsed.append((path, path.read_bytes().decode("utf-8"), definition))
     return parsed, errors
 
 

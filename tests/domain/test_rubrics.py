@@ -263,7 +263,7 @@ sections:
         title: {ja: 予算ありき, en: Budget-driven}
         question: {ja: 質問, en: Question}
         guidance: {ja: 着眼点, en: Guidance}
-        weight: 12
+        weight: 100
         comment_required_at_or_below: 0
         signals: [own_funding_share]
 """
@@ -284,7 +284,7 @@ def test_a_missing_level_descriptor_and_other_problems_are_each_reported(tmp_pat
     text = (VALID
             .replace("      descriptor: {ja: 妥当, en: Sound}\n", "")
             .replace("disagreement_threshold: 20", "disagreement_threshold: 0")
-            .replace("        weight: 12\n", "        weight: 0\n        weight: 101\n")
+            .replace("        weight: 100\n", "        weight: 0\n        weight: 101\n")
             .replace("comment_required_at_or_below: 0", "comment_required_at_or_below: 3")
             .replace("[own_funding_share]", "own_funding_share"))
     text += """\

@@ -1,57 +1,47 @@
-"""Load program definitions: the cross-reference checks the schema alone cannot make, on top of
-`grants.domain.yaml_documents` (line numbers, schema errors mapped to file:line:field).
+"""The checks of a program definition the schema alone cannot make: unique ids, references that
+resolve, conditions that can match, `show_when`s without cycles.
 
-Loading reports every problem of a file in one pass (see `parse_program`). The models are in
-`grants.domain.definitions`, which also re-exports `parse_program` and `load_program_file`.
+They run on the raw YAML data, so `definitions.parse_program` reports them together with the
+schema errors; they need no model, so this module sits below `definitions`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from grants.domain import definitions
-from grants.domain.conditions import Loc, condition_problems, show, unknown_field, value_problem
-from grants.domain.definitions import FIELD_KINDS, RULE_KINDS, Program
-from grants.domain.yaml_documents import items, locate, parse_document, read_utf8, schema_keys
+from grants.domain.conditions import (
+    condition_problems,
+    referenced_fields,
+    show,
+    unknown_field,
+    value_problem,
+)
+from grants.domain.errors import DefinitionError, Loc
+from grants.domain.yaml_documents import compose, items, locate
 
 
-def load_program_file(path: str | Path) -> Program:
-    """Load and validate `programs/<id>.yaml`; the program id must equal the file-name stem.
+def program_references(data: object, root: yaml.Node) -> list[tuple[Loc, str]]:
+    """Every cross-reference problem of a raw program, located in the data."""
+    return _References(data, root).problems()
 
-    Raises:
-        DefinitionErrors: every problem in the file, each with file, line and field.
-        OSError: the file cannot be read.
+
+def program_warnings(text: str, filename: str) -> list[DefinitionError]:
+    """What a valid program says but likely does not mean: `closes` is exclusive, so a call
+    closing at 23:59 refuses submissions in its last minute.
     """
-    path = Path(path)
-    return parse_program(read_utf8(path), str(path), expected_id=path.stem)
+    root, data = compose(text)
+    call = data.get("call") if isinstance(data, Mapping) else None
+    closes = call.get("closes") if isinstance(call, Mapping) else None
+    if not (isinstance(closes, str) and closes.strip().endswith("23:59")):
+        return []
+    line, path = locate(root, ("call", "closes"))
+    message = ("warning: `closes` is exclusive, so 23:59 refuses submissions from 23:59:00; "
+               "write the next day's 00:00 to keep the whole day")
+    return [DefinitionError(filename, line, path, message)]
 
-
-def parse_program(text: str, filename: str, *, expected_id: str | None = None) -> Program:
-    """Validate a program definition given as text; `filename` names it in error reports.
-
-    Every problem is collected before raising: YAML duplicate keys, schema errors and cross
-    references (which run on the raw data, so they are reported even when the schema fails).
-
-    Args:
-        text: the YAML text.
-        filename: shown in each error, e.g. "programs/ict-kizuna-2010.yaml".
-        expected_id: when given (the file-name stem), the program's `id` must equal it.
-
-    Raises:
-        DefinitionErrors: every problem, each with file, line and dotted field path.
-    """
-    return parse_document(
-        text, filename, Program, expected_id=expected_id, known_keys=_KNOWN_KEYS,
-        kinds_by_list=_KINDS_BY_LIST,
-        references=lambda data, root: _References(data, root).problems(),
-    )
-
-
-# --- cross references (on the raw data, so they show up alongside schema errors) -----------
 
 _NEEDS_FIELD = {
     "min_local_governments": "partners",
@@ -82,6 +72,7 @@ class _References:
             *self._field_problems(),
             *self._rule_problems(),
             *self._condition_problems(),
+            *self._show_when_cycles(),
             *self._quota_problems(),
         ]
 
@@ -207,6 +198,18 @@ class _References:
             for problem in condition_problems(loc, raw, self.by_id, self._choices)
         ]
 
+    def _show_when_cycles(self) -> list[tuple[Loc, str]]:
+        """Refuse a `show_when` that depends on its own field, directly or through other fields:
+        whether such a field is shown has no answer.
+        """
+        needs: dict[str, list[tuple[Loc, str]]] = {}
+        for loc, field in self.fields:
+            refs = referenced_fields((*loc, "show_when"), field.get("show_when"))
+            needs.setdefault(str(field.get("id")), []).extend(
+                (ref_loc, name) for ref_loc, name in refs if name in self.by_id
+            )
+        return [(loc, _cycle_message(cycle)) for loc, cycle in _cycles(needs)]
+
     def _quota_problems(self) -> list[tuple[Loc, str]]:
         tracks = set(self._ids("tracks"))
         return [
@@ -217,7 +220,36 @@ class _References:
 
 
 _LISTS_WITH_IDS = ("tracks", "fields_of_use", "eligibility_questions")
-_KINDS_BY_LIST = {"fields": FIELD_KINDS, "rules": RULE_KINDS}
 
 
-_KNOWN_KEYS = schema_keys(definitions)
+def _cycles(needs: Mapping[str, list[tuple[Loc, str]]]) -> list[tuple[Loc, list[str]]]:
+    """Find the cycles among `show_when`s in one depth-first walk, each at the reference that
+    closes it; iterative, so a long chain of fields cannot exhaust Python's stack.
+    """
+    state: dict[str, bool] = {}  # True while on the current path, False once done
+    found: list[tuple[Loc, list[str]]] = []
+    for start in needs:
+        if start in state:
+            continue
+        path, pending = [start], [iter(needs[start])]
+        state[start] = True
+        while pending:
+            for ref_loc, name in pending[-1]:
+                if state.get(name):
+                    found.append((ref_loc, path[path.index(name) :]))
+                elif name not in state:
+                    state[name] = True
+                    path.append(name)
+                    pending.append(iter(needs.get(name, [])))
+                    break
+            else:
+                state[path.pop()] = False
+                pending.pop()
+    return found
+
+
+def _cycle_message(cycle: list[str]) -> str:
+    if len(cycle) == 1:
+        return f"field {cycle[0]!r} cannot be shown depending on its own answer"
+    chain = " → ".join([*cycle, cycle[0]])
+    return f"show_when forms a cycle: {chain} (each field waits on the next to be shown)"
