@@ -15,6 +15,8 @@ from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from grants.domain.amounts import MAX_AMOUNT, AmountProblem, parse_count, parse_yen
+
 ORGANIZATION_KIND_LABELS = {
     "local_government": _l("Local government (地方公共団体)"),
     "third_sector": _l("Third-sector company (第3セクター)"),
@@ -29,29 +31,36 @@ ACQUISITION_LABELS = {
 }
 YES_NO_LABELS = {"yes": _l("Yes"), "no": _l("No")}
 
-_NUMBER_NOISE = str.maketrans("", "", ",、 円¥\\")
 _MAX_INDEX_DIGITS = 6  # the form numbers rows from 0; far more digits is not a row of ours
 
 
-def normalize_integer_text(text: str) -> str:
-    """NFKC (全角 → half-width), then drop thousands separators and currency marks."""
-    return unicodedata.normalize("NFKC", text).translate(_NUMBER_NOISE).strip()
-
-
 class IntegerAnswerField(StringField):
-    """An integer typed as people type it; keeps the raw text when it is not a number."""
+    """A whole number or yen amount typed as people type it (see ``grants.domain.amounts``).
+
+    Every number and yen field of the app is this field, so one grammar reads them all. Text
+    that is not a number keeps its raw form for the page and is refused naming the field.
+    """
+
+    def __init__(self, *args: Any, yen: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.yen = yen
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.raw = valuelist[0] if valuelist else ""
-        text = normalize_integer_text(self.raw)
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = int(text)
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Enter a whole number, such as 1500000.")) from None
+        parsed = (parse_yen if self.yen else parse_count)(self.raw)
+        self.data = parsed if isinstance(parsed, int) else None
+        if parsed in (AmountProblem.MALFORMED, AmountProblem.TOO_LARGE):
+            raise ValueError(self._problem_message(parsed))
+
+    def _problem_message(self, problem: AmountProblem) -> str:
+        field = str(self.label.text)
+        if problem is AmountProblem.TOO_LARGE:
+            return gettext("%(field)s: enter at most %(n)s.", field=field, n=f"{MAX_AMOUNT:,}")
+        if self.yen:
+            return gettext(
+                "%(field)s: enter whole yen in digits, such as 1500000 or 1,500,000.", field=field
+            )
+        return gettext("%(field)s: enter a whole number in digits, such as 1500.", field=field)
 
     def _value(self) -> str:
         if getattr(self, "raw", None) is not None and self.data is None:

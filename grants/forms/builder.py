@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional, ValidationError
 
+from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.forms.answers import (
     ACQUISITION_LABELS,
@@ -53,7 +54,8 @@ class PartnerRowForm(Form):
         validate_choice=False,
         choices=options(ORGANIZATION_KIND_LABELS.items()),
     )
-    code = StringField(_l("Local government code"), validators=[Optional(), Length(max=6)])
+    # Canonical before any check or storage: ０１２３３５ and " 012335" are 012335.
+    code = StringField(_l("Local government code"), filters=[normalize])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = StringField(_l("Role in the project"), validators=[Optional(), Length(max=200)])
 
@@ -67,7 +69,7 @@ class PartnerRowForm(Form):
             raise ValidationError(_l("Choose one of the options."))
         if self.kind.data != "local_government":
             return
-        result = load_registry().lookup((field.data or "").strip())
+        result = load_registry().lookup(field.data)
         if not result.ok:
             raise ValidationError(result.message.get(str(get_locale() or "ja")))
 
@@ -84,7 +86,7 @@ class BudgetLineRowForm(Form):
         validate_choice=False,
         choices=options(ACQUISITION_LABELS.items()),
     )
-    amount_yen = IntegerAnswerField(_l("Amount (yen)"), validators=[Bounds(0, None)])
+    amount_yen = IntegerAnswerField(_l("Amount (yen)"), yen=True)
 
     def is_blank(self) -> bool:
         return not (self.description.data or "").strip() and self.amount_yen.data is None
@@ -121,7 +123,9 @@ def _make_field(definition: Any, field: Any, locale: str) -> Any:
         return cls(validators=[Optional(), Length(max=limit)], **common)
     if kind in ("number", "yen"):
         minimum = field.min if field.min is not None else (0 if kind == "yen" else None)
-        return IntegerAnswerField(validators=[Bounds(minimum, field.max)], **common)
+        return IntegerAnswerField(
+            validators=[Bounds(minimum, field.max)], yen=kind == "yen", **common
+        )
     if kind == "date":
         return DateAnswerField(**common)
     if kind == "choice":
@@ -199,7 +203,7 @@ def _from_form(kind: str, form_field: Any) -> Any:
 
 
 def _partner(row: PartnerRowForm) -> dict[str, Any]:
-    code = (row.code.data or "").strip()
+    code = row.code.data
     if row.kind.data == "local_government":
         government = load_registry().get(code)
         return {

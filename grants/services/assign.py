@@ -18,6 +18,7 @@ from grants.domain.assignment import (
 )
 from grants.domain.errors import DomainError
 from grants.domain.findings import LocalizedText
+from grants.domain.identifiers import normalize
 from grants.domain.workflow import Role, State
 from grants.models import (
     Application,
@@ -75,7 +76,11 @@ def declare(
     session: Session, reviewer: User, *, organization_id: int | None = None,
     lg_code: str | None = None, note: str | None = None, now: dt.datetime,
 ) -> ConflictDeclaration:
-    """Record an interest the reviewer declares; it excludes them from matching applications."""
+    """Record an interest the reviewer declares; it excludes them from matching applications.
+
+    The code is stored canonical (``identifiers.normalize``), as the codes it is matched with.
+    """
+    lg_code = normalize(lg_code) or None
     declaration = ConflictDeclaration(reviewer_id=reviewer.id, organization_id=organization_id,
                                       lg_code=lg_code, note=note, declared_at=now)
     session.add(declaration)
@@ -102,9 +107,10 @@ def parties(application: Application, snapshot_text: str | None = None) -> Appli
     text when it is already loaded)."""
     snapshot = json.loads(snapshot_text or application.submissions[-1].snapshot)
     partners = snapshot["answers"].get("partners") or []
-    codes = {p["code"] for p in partners if p.get("code")}
+    # Snapshots frozen before codes were stored canonical may hold full-width digits.
+    codes = {normalize(p["code"]) for p in partners if p.get("code")}
     if snapshot["applicant"].get("lg_code"):
-        codes.add(snapshot["applicant"]["lg_code"])
+        codes.add(normalize(snapshot["applicant"]["lg_code"]))
     return ApplicationParties(
         id=application.id, organization_id=application.organization_id,
         organization_name=snapshot["applicant"]["name"], lg_codes=frozenset(codes),

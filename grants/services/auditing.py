@@ -190,9 +190,21 @@ def _partner_named(session: Session, field: str, lg_code: str) -> sa.ColumnEleme
     return (
         sa.select(sa.literal(1)).select_from(Submission).join(partner, sa.true())
         .where(Submission.application_id == Application.id,
-               Submission.number == _latest_submission(), code == lg_code)
+               Submission.number == _latest_submission(), code.in_(_spellings(lg_code)))
         .exists()
     )
+
+
+_FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _spellings(lg_code: str) -> tuple[str, str]:
+    """The canonical code, and its full-width spelling.
+
+    Snapshots frozen before partner codes were stored canonical keep what was typed (a
+    Japanese input method gives full-width digits); they are never rewritten, so both match.
+    """
+    return lg_code, lg_code.translate(_FULL_WIDTH_DIGITS)
 
 
 def search_funded(session: Session, criteria: Criteria, *, page: int = 1,

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from grants import clock
 from grants.db import begin_write, get_session
+from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.domain.signals import compute_signals
 from grants.forms.answers import options
@@ -40,7 +41,7 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 class InterestForm(FlaskForm):
     organization_id = SelectField(_l("An applicant organization of your calls"), coerce=int,
                                   validate_choice=False)
-    lg_code = StringField(_l("Local government code"), validators=[Optional(), Length(max=6)])
+    lg_code = StringField(_l("Local government code"), filters=[normalize])
     note = StringField(_l("Other interest (organization, relationship)"),
                        validators=[Optional(), Length(max=500)])
 
@@ -65,13 +66,14 @@ def interests() -> str | Response:
     applicants = dict(assign.applicant_organizations(db, current_user))
     form.organization_id.choices = options([(0, _("(none)")), *applicants.items()])
     if form.validate_on_submit():
-        code = (form.lg_code.data or "").strip() or None
+        found = load_registry().lookup(form.lg_code.data) if form.lg_code.data else None
         organization_id = form.organization_id.data if form.organization_id.data in applicants \
             else None
-        if code and not load_registry().lookup(code).ok:
-            form.lg_code.errors = [load_registry().lookup(code).message.get(_locale())]
-        elif code or organization_id or form.note.data:
-            assign.declare(db, current_user, organization_id=organization_id, lg_code=code,
+        if found is not None and not found.ok:
+            form.lg_code.errors = [found.message.get(_locale())]
+        elif found or organization_id or form.note.data:
+            assign.declare(db, current_user, organization_id=organization_id,
+                           lg_code=found.code if found else None,
                            note=form.note.data or None, now=clock.now())
             db.commit()
             flash(_("Your declaration is recorded."), "success")

@@ -457,9 +457,9 @@ def test_local_governments_lead_alone(program, application):
 
 
 def test_local_governments_without_a_local_government_lead(program, application, partner):
-    # an NPO leads; partners 012025 and 013021: 2
+    # an NPO leads; partners 012025 and 012033: 2
     data = application(
-        applicant_type="npo", lead=None, partners=[partner("012025"), partner("013021")]
+        applicant_type="npo", lead=None, partners=[partner("012025"), partner("012033")]
     )
 
     assert compute("local_governments", program, data).raw == 2
@@ -490,7 +490,7 @@ def test_partner_kinds_counts_by_kind(program, application, partner):
         partners=[
             partner("012025"),
             partner(None, "npo"),
-            partner("013021"),
+            partner("012033"),
             partner(None, "third_sector"),
         ]
     )
