@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from grants.domain.ranking import Ranking
 from grants.domain.spreadsheets import neutralize
 from grants.services.ranking import Scored
+from grants.templating import localized
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Cell = str | int | Decimal | None
@@ -49,7 +50,7 @@ def ranking_table(ranking: Ranking, scored: Mapping[int, Scored]) -> Table:
             rows.append((
                 group_name, row.rank, row.entry.reference, s.application.organization.name,
                 row.entry.track, row.entry.score, s.scores.aggregate.count,
-                s.scores.aggregate.spread, _yes_no(s.scores.aggregate.flagged),
+                s.scores.aggregate.spread, _yes_no(s.scores.flag == "flagged"),
                 _yes_no(row.entry.knockout), row.entry.requested_yen, row.cumulative_yen,
                 _yes_no(row.fits), str(decision.outcome) if decision else None,
                 decision.amount_yen if decision else None,
@@ -60,8 +61,8 @@ def ranking_table(ranking: Ranking, scored: Mapping[int, Scored]) -> Table:
 def scores_table(scored: Sequence[Scored]) -> Table:
     """One row per submitted review: every criterion's score, the total and the knockouts."""
     criteria = scored[0].scores.rubric.criteria() if scored else ()
-    headers = (_("Reference"), _("Reviewer"), *(c.id for c in criteria), _("Total (0–100)"),
-               _("Knockouts"))
+    headers = (_("Reference"), _("Reviewer"), *(f"{localized(c.title)} [{c.id}]" for c in criteria),
+               _("Total (0–100)"), _("Knockouts"))
     rows = [
         (s.application.reference, review.assignment.reviewer.display_name,
          *(review.ratings.get(c.id) for c in criteria), card.total, " ".join(card.knockouts))

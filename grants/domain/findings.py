@@ -69,3 +69,10 @@ class Finding:
             message=LocalizedText(ja=str(message["ja"]), en=str(message["en"])),
             field=None if data.get("field") is None else str(data["field"]),
         )
+
+
+def quoted_ja(text: str) -> str:
+    """Quote ``text`` in 「」 for a Japanese sentence, unless it already is one quoted phrase."""
+    if text.startswith("「") and text.endswith("」") and text.count("「") == 1:
+        return text
+    return f"「{text}」"

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 
-from grants.domain.findings import Finding, LocalizedText, Severity
+from grants.domain.findings import Finding, LocalizedText, Severity, quoted_ja
 from grants.domain.rounding import to_decimal
 from grants.domain.rubrics import Rubric, Unrated
 
@@ -36,18 +37,18 @@ def check_review(rubric: Rubric, review: ReviewInput) -> list[Finding]:
         if rating is None:
             if rubric.unrated is Unrated.FORBID:
                 findings.append(_error(criterion.id, "unrated", LocalizedText(
-                    f"「{title.ja}」を評価してください。", f"Rate “{title.en}”.")))
+                    f"{quoted_ja(title.ja)}を評価してください。", f"Rate “{title.en}”.")))
             continue
         if not rubric.scale.min <= rating <= rubric.scale.max:
             findings.append(_error(criterion.id, "off_scale", LocalizedText(
-                f"「{title.ja}」の評点は{rubric.scale.min}〜{rubric.scale.max}です。",
+                f"{quoted_ja(title.ja)}の評点は{rubric.scale.min}〜{rubric.scale.max}です。",
                 f"“{title.en}” takes a score from {rubric.scale.min} to {rubric.scale.max}.")))
             continue
         needs_comment = criterion.comment_required_at_or_below
         commented = (review.comments.get(criterion.id) or "").strip()
         if needs_comment is not None and rating <= needs_comment and not commented:
             findings.append(_error(criterion.id, "comment_required", LocalizedText(
-                f"「{title.ja}」が{needs_comment}点以下のときは、理由をコメントに書いてください。",
+                f"{quoted_ja(title.ja)}が{needs_comment}点以下のときは、理由をコメントに書いてください。",
                 f"A score of {needs_comment} or less on “{title.en}” needs a comment "
                 "giving the reason.")))
     return findings
@@ -131,3 +132,45 @@ def aggregate(rubric: Rubric, cards: Sequence[ScoreCard]) -> Aggregate:
             "足切り項目に該当: " + "、".join(n.ja for n in names),
             "Knockout criterion hit: " + ", ".join(n.en for n in names)))
     return Aggregate(len(cards), mean, spread, knockout, bool(reasons), tuple(reasons))
+
+
+@dataclass(frozen=True)
+class Moderated:
+    """An application's score with the officer's moderated criteria in place."""
+
+    total: Decimal | None  # the mean of the reviews' totals, each with the moderations in place
+    knockouts: tuple[str, ...]  # criteria hit, in rubric order: unfundable when not empty
+    resolved: bool  # totals within the threshold, and every knockout a reviewer hit moderated
+
+
+def with_moderation(rubric: Rubric, reviews: Sequence[Ratings], moderations: Mapping[str, int]
+                    ) -> Moderated:
+    """Rescore every review with the moderated criteria replaced, and combine as `aggregate`.
+
+    So the moderated total is the mean the officer saw, moved only by the moderated criteria:
+    with every criterion rated, it is the mean rating per criterion with the moderated ones
+    replaced. A knockout stays where a reviewer hit it on an unmoderated criterion, goes away
+    when the officer scores the criterion above the threshold, and comes in when the officer
+    scores it at or below.
+    """
+    cards = [score(rubric, {**ratings, **moderations}) for ratings in reviews]
+    combined = aggregate(rubric, cards)
+    hit = {c for card in cards for c in card.knockouts}
+    knockouts = tuple(c.id for c in rubric.criteria() if c.id in hit)
+    within = combined.spread is None or combined.spread <= rubric.disagreement_threshold
+    reviewers_hit = {c for ratings in reviews for c in score(rubric, ratings).knockouts}
+    return Moderated(combined.mean, knockouts, within and reviewers_hit.issubset(moderations))
+
+
+class Flag(StrEnum):
+    """What the officer is told about an application's reviews."""
+
+    FLAGGED = "flagged"  # needs moderation
+    MODERATED = "moderated"  # was flagged; the moderation answers every reason
+
+
+def flag(combined: Aggregate, moderated: Moderated | None) -> Flag | None:
+    """Flagged until a moderation resolves it; None when the reviews were never flagged."""
+    if not combined.flagged:
+        return None
+    return Flag.MODERATED if moderated is not None and moderated.resolved else Flag.FLAGGED

@@ -14,11 +14,21 @@ from grants import emails
 from grants.domain import workflow
 from grants.domain.budget import award_amount, summarize
 from grants.domain.errors import DomainError
+from grants.domain.findings import LocalizedText
 from grants.domain.workflow import Action
 from grants.models import Application, Assignment, Decision, Outcome, Review, ReviewState, User
+from grants.services import reviewing
 from grants.services.apply import data_from_snapshot
 from grants.services.audit import AuditTag, record
 from grants.services.programs import definition_of
+
+
+class KnockoutRefused(DomainError):
+    """A knockout criterion is hit (moderated where moderated): the application is unfundable."""
+
+    def __init__(self, criteria: tuple[LocalizedText, ...]) -> None:
+        super().__init__("knockout_refused")
+        self.criteria = criteria
 
 
 class AmountRefused(DomainError):
@@ -61,10 +71,18 @@ def decide(
     session: Session, application: Application, *, outcome: Outcome, amount_yen: int | None,
     rationale: str, actor: User, now: dt.datetime,
 ) -> Decision:
-    """Award (the amount rounded down to the program's step) or reject, with a rationale."""
+    """Award (the amount rounded down to the program's step) or reject, with a rationale.
+
+    An award is refused while the score (moderated where moderated) hits a knockout; a
+    rejection is always possible.
+    """
     rationale = rationale.strip()
     if not rationale:
         raise DomainError("rationale_required")
+    if outcome is Outcome.AWARD:
+        knockouts = reviewing.application_scores(session, application).knockout_titles
+        if knockouts:
+            raise KnockoutRefused(knockouts)
     limit = award_limit(application)
     computation = limit.as_dict()
     if outcome is Outcome.AWARD:

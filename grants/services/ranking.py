@@ -48,15 +48,11 @@ class Scored:
 
     @property
     def score(self) -> Decimal | None:
-        if self.scores.moderated is not None:
-            return self.scores.moderated.total
-        return self.scores.aggregate.mean
+        return self.scores.total
 
     @property
     def knockout(self) -> bool:
-        if self.scores.moderated is not None:
-            return bool(self.scores.moderated.knockouts)
-        return self.scores.aggregate.knockout
+        return bool(self.scores.knockouts)
 
 
 def scored_applications(session: Session, program: Program) -> list[Scored]:

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from grants.domain.errors import DomainError
-from grants.domain.findings import Finding
+from grants.domain.findings import Finding, LocalizedText
 from grants.domain.rubrics import Rubric as RubricDefinition
-from grants.domain.scoring import Aggregate, ReviewInput, ScoreCard, aggregate, check_review, score
+from grants.domain.scoring import (
+    Aggregate,
+    Flag,
+    Moderated,
+    ReviewInput,
+    ScoreCard,
+    aggregate,
+    check_review,
+    flag,
+    score,
+    with_moderation,
+)
 from grants.models import (
     Application,
     Assignment,
@@ -155,7 +166,28 @@ class Scores:
     reviews: list[tuple[Review, ScoreCard]]
     aggregate: Aggregate
     moderations: dict[str, Moderation]
-    moderated: ScoreCard | None  # the mean ratings with moderated criteria replaced
+    moderated: Moderated | None  # the reviews rescored with the moderated criteria in place
+
+    @property
+    def total(self) -> Decimal | None:
+        """The score that ranks and decides: the moderated total where moderated."""
+        return self.aggregate.mean if self.moderated is None else self.moderated.total
+
+    @property
+    def knockouts(self) -> tuple[str, ...]:
+        """The knockout criteria that make the application unfundable, moderated where moderated."""
+        if self.moderated is not None:
+            return self.moderated.knockouts
+        return tuple(c.id for c in self.rubric.criteria()
+                     if any(c.id in card.knockouts for _, card in self.reviews))
+
+    @property
+    def knockout_titles(self) -> tuple[LocalizedText, ...]:
+        return tuple(self.rubric.criterion(c).title for c in self.knockouts)
+
+    @property
+    def flag(self) -> Flag | None:
+        return flag(self.aggregate, self.moderated)
 
 
 def scores(rubric: RubricDefinition, reviews: list[Review], moderations: list[Moderation]
@@ -166,8 +198,20 @@ def scores(rubric: RubricDefinition, reviews: list[Review], moderations: list[Mo
     by_criterion = {m.criterion_id: m for m in moderations}
     moderated = None
     if by_criterion and submitted:
-        moderated = score(rubric, _moderated_ratings(rubric, submitted, by_criterion))
+        moderated = with_moderation(rubric, [r.ratings for r in submitted],
+                                    {c: m.score for c, m in by_criterion.items()})
     return Scores(rubric, cards, aggregate(rubric, [c for _, c in cards]), by_criterion, moderated)
+
+
+def application_scores(session: Session, application: Application) -> Scores:
+    """One application's scores, loaded for its page and its decision."""
+    reviews = session.scalars(sa.select(Review).join(Review.assignment)
+                              .where(Assignment.application_id == application.id)
+                              .order_by(Assignment.id)).all()
+    moderations = session.scalars(sa.select(Moderation).filter_by(
+        application_id=application.id)).all()
+    rubric = rubric_of(rubric_version_for(session, application))
+    return scores(rubric, list(reviews), list(moderations))
 
 
 def _card(rubric: RubricDefinition, review: Review) -> ScoreCard:
@@ -178,17 +222,3 @@ def _card(rubric: RubricDefinition, review: Review) -> ScoreCard:
     rated = tuple(c.id for c in rubric.criteria() if review.ratings.get(c.id) is not None)
     unrated = tuple(c.id for c in rubric.criteria() if c.id not in rated)
     return ScoreCard(review.total, (), rated, unrated)
-
-
-def _moderated_ratings(rubric: RubricDefinition, reviews: list[Review],
-                       moderations: dict[str, Moderation]) -> dict[str, Any]:
-    """Per criterion: the moderated score, else the reviewers' median (an integer on the scale)."""
-    ratings: dict[str, Any] = {}
-    for criterion in rubric.criteria():
-        if criterion.id in moderations:
-            ratings[criterion.id] = moderations[criterion.id].score
-            continue
-        given = sorted(r.ratings.get(criterion.id) for r in reviews
-                       if r.ratings.get(criterion.id) is not None)
-        ratings[criterion.id] = given[(len(given) - 1) // 2] if given else None
-    return ratings

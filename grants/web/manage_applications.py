@@ -18,14 +18,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from grants import clock
 from grants.db import get_session
+from grants.domain.budget import yen
 from grants.domain.errors import DomainError
 from grants.domain.workflow import State, allowed_actions
 from grants.forms.answers import IntegerAnswerField, options
-from grants.models import Assignment, Decision, Moderation, Outcome, Program, Review, User
+from grants.models import Assignment, Decision, Outcome, Program, Review, User
 from grants.services import assign, decide, reviewing, screening
 from grants.services.decide import award_limit
 from grants.services.programs import definition_of
-from grants.services.rubrics import rubric_of
 from grants.web.access import Permission, load_application, require
 
 bp = Blueprint("manage_application", __name__, url_prefix="/manage/applications")
@@ -53,7 +53,7 @@ class ReopenForm(FlaskForm):
 class DecisionForm(FlaskForm):
     outcome = RadioField(_l("Decision"), choices=options(
         [("award", _l("Award")), ("reject", _l("Reject"))]), validators=[DataRequired()])
-    amount_yen = IntegerAnswerField(_l("Award amount (yen)"), validators=[Optional()])
+    amount_yen = IntegerAnswerField(_l("Award amount (yen)"), validators=[Optional()], yen=True)
     rationale = TextAreaField(_l("Rationale, shown to the applicant"),
                               validators=[DataRequired(), Length(max=4000)])
 
@@ -76,11 +76,7 @@ def _details(application_id: int) -> dict[str, Any]:
         if application.submissions else [],
     }
     if application.state is not State.SUBMITTED and application.submissions:
-        moderations = db.scalars(sa.select(Moderation).filter_by(
-            application_id=application.id)).all()
-        reviews = [a.review for a in assignments if a.review is not None]
-        rubric = rubric_of(reviewing.rubric_version_for(db, application))
-        context["scores"] = reviewing.scores(rubric, reviews, moderations)
+        context["scores"] = reviewing.application_scores(db, application)
         context["limit"] = award_limit(application)
     return context
 
@@ -189,11 +185,35 @@ def record_decision(application_id: int) -> Response | tuple[str, int]:
     if not form.validate():
         return _rerender(application_id, decision_form=form)
     try:
-        decide.decide(get_session(), application, outcome=Outcome(form.outcome.data),
-                      amount_yen=form.amount_yen.data, rationale=form.rationale.data,
-                      actor=current_user, now=clock.now())
+        decision = decide.decide(
+            get_session(), application, outcome=Outcome(form.outcome.data),
+            amount_yen=form.amount_yen.data, rationale=form.rationale.data,
+            actor=current_user, now=clock.now())
+    except decide.KnockoutRefused as refused:
+        form.outcome.errors = [_(
+            "This application hit a knockout criterion (%(criteria)s) and cannot be awarded: "
+            "moderate the criterion, or reject the application.",
+            criteria=_(", ").join(title.get(_locale()) for title in refused.criteria))]
+        return _rerender(application_id, decision_form=form)
     except decide.AmountRefused as refused:
         form.amount_yen.errors = [_("At most %(amount)s may be awarded.",
                                     amount=f"¥{refused.limit.maximum_yen:,}")]
         return _rerender(application_id, decision_form=form)
-    return _done(application_id, _("Decision recorded. The applicant is notified."))
+    return _done(application_id, _decided(decision.computation, form.amount_yen.data))
+
+
+def _decided(computation: dict[str, Any], entered_yen: int | None) -> str:
+    """The confirmation: for an award, every amount that led to it, so no rounding goes unseen."""
+    done = _("Decision recorded. The applicant is notified.")
+    if "awarded_yen" not in computation:
+        return done
+    cap = computation["cap_yen"]
+    amounts = _("Requested %(requested)s; cap %(cap)s; computed maximum %(maximum)s; "
+                "awarded %(awarded)s.", requested=yen(computation["requested_yen"]),
+                cap=_("none") if cap is None else yen(cap),
+                maximum=yen(computation["maximum_yen"]), awarded=yen(computation["awarded_yen"]))
+    if entered_yen is not None and entered_yen != computation["awarded_yen"]:
+        amounts += " " + _("The amount entered, %(entered)s, was rounded down to a multiple "
+                           "of %(step)s.", entered=yen(entered_yen),
+                           step=yen(computation["rounding_yen"]))
+    return f"{done} {amounts}"

@@ -3,6 +3,7 @@ modes, knockouts, the checks before a review is submitted, and reviews combined.
 
 Every expected total is worked out by hand in a comment: total = 100 × Σ w·(r − min)/(max − min)
 over the counted criteria, divided by the sum of their weights, rounded to cents halves up.
+A rubric's weights add up to 100, so with every criterion counted the divisor is 100.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from fractions import Fraction
 
 import pytest
 
-from grants.domain.findings import Severity
+from grants.domain.findings import Severity, quoted_ja
 from grants.domain.rounding import to_decimal
 from grants.domain.rubrics import Rubric, parse_rubric
 from grants.domain.scoring import (
@@ -37,7 +38,7 @@ def make_rubric(
     """Parse a rubric: `criteria` maps an id to its keys (weight, comment_required_at_or_below,
     knockout_at_or_below); each criterion is titled 項目<id> / Criterion <ID>.
     """
-    criteria = {"a": {"weight": 1}} if criteria is None else criteria
+    criteria = {"a": {"weight": 100}} if criteria is None else criteria
     low, high = scale
     levels = "\n".join(
         f"    - {{score: {s}, label: {{ja: 評点{s}, en: Score {s}}},"
@@ -72,8 +73,8 @@ def make_rubric(
 
 
 def weighted(unrated: str = "exclude", scale: tuple[int, int] = (0, 5)) -> Rubric:
-    """Two criteria, a (weight 3) and b (weight 1)."""
-    return make_rubric({"a": {"weight": 3}, "b": {"weight": 1}}, scale=scale, unrated=unrated)
+    """Two criteria, a (weight 75) and b (weight 25)."""
+    return make_rubric({"a": {"weight": 75}, "b": {"weight": 25}}, scale=scale, unrated=unrated)
 
 
 def card(total: str | None, knockouts: tuple[str, ...] = ()) -> ScoreCard:
@@ -82,14 +83,14 @@ def card(total: str | None, knockouts: tuple[str, ...] = ()) -> ScoreCard:
 
 def test_make_rubric_builds_the_rubric_asked_for():
     rubric = make_rubric(
-        {"a": {"weight": 3, "knockout_at_or_below": 1}, "b": {"weight": 1}},
+        {"a": {"weight": 75, "knockout_at_or_below": 1}, "b": {"weight": 25}},
         scale=(1, 5),
         unrated="forbid",
         threshold=15,
     )
 
     assert [c.id for c in rubric.criteria()] == ["a", "b"]
-    assert [c.weight for c in rubric.criteria()] == [3, 1]
+    assert [c.weight for c in rubric.criteria()] == [75, 25]
     assert (rubric.scale.min, rubric.scale.max) == (1, 5)
     assert rubric.unrated == "forbid"
     assert rubric.disagreement_threshold == 15
@@ -101,7 +102,7 @@ def test_make_rubric_builds_the_rubric_asked_for():
 
 
 def test_weights_count_in_proportion():
-    # a: 3 × (5 − 0)/5 = 3; b: 1 × (0 − 0)/5 = 0; 100 × 3/4 = 75.00
+    # a: 75 × (5 − 0)/5 = 75; b: 25 × (0 − 0)/5 = 0; 100 × 75/100 = 75.00
     result = score(weighted(), {"a": 5, "b": 0})
 
     assert result.total == Decimal("75.00")
@@ -109,12 +110,12 @@ def test_weights_count_in_proportion():
 
 
 def test_weights_the_other_way_round():
-    # a: 3 × 0/5 = 0; b: 1 × 5/5 = 1; 100 × 1/4 = 25.00
+    # a: 75 × 0/5 = 0; b: 25 × 5/5 = 25; 100 × 25/100 = 25.00
     assert score(weighted(), {"a": 0, "b": 5}).total == Decimal("25.00")
 
 
 def test_all_ratings_at_the_top_give_100():
-    # (3 × 5/5 + 1 × 5/5)/4 = 1 → 100.00
+    # (75 × 5/5 + 25 × 5/5)/100 = 1 → 100.00
     result = score(weighted(), {"a": 5, "b": 5})
 
     assert str(result.total) == "100.00"
@@ -124,7 +125,7 @@ def test_all_ratings_at_the_top_give_100():
 
 
 def test_all_ratings_at_the_bottom_give_0():
-    # (3 × 0/5 + 1 × 0/5)/4 = 0 → 0.00, a total (not None): both criteria are rated
+    # (75 × 0/5 + 25 × 0/5)/100 = 0 → 0.00, a total (not None): both criteria are rated
     result = score(weighted(), {"a": 0, "b": 0})
 
     assert result.total is not None
@@ -132,7 +133,7 @@ def test_all_ratings_at_the_bottom_give_0():
 
 
 def test_mixed_weighted_ratings():
-    # a: 3 × 4/5 = 12/5; b: 1 × 2/5 = 2/5; Σ = 14/5; 100 × (14/5)/4 = 70.00
+    # a: 75 × 4/5 = 60; b: 25 × 2/5 = 10; Σ = 70; 100 × 70/100 = 70.00
     assert score(weighted(), {"a": 4, "b": 2}).total == Decimal("70.00")
 
 
@@ -149,13 +150,13 @@ def test_mixed_weighted_ratings():
     ],
 )
 def test_one_to_five_scale_is_normalized_from_its_minimum(rating, expected):
-    rubric = make_rubric({"a": {"weight": 7}}, scale=(1, 5))
+    rubric = make_rubric({"a": {"weight": 100}}, scale=(1, 5))
 
     assert str(score(rubric, {"a": rating}).total) == expected
 
 
 def test_one_to_five_scale_weighted():
-    # a: 3 × (5 − 1)/4 = 3; b: 1 × (1 − 1)/4 = 0; 100 × 3/4 = 75.00
+    # a: 75 × (5 − 1)/4 = 75; b: 25 × (1 − 1)/4 = 0; 100 × 75/100 = 75.00
     assert score(weighted(scale=(1, 5)), {"a": 5, "b": 1}).total == Decimal("75.00")
 
 
@@ -164,38 +165,39 @@ def test_one_to_five_scale_weighted():
 
 def test_two_thirds_rounds_to_66_67():
     # scale 0–3, one criterion rated 2: 100 × 2/3 = 66.666… → 66.67
-    rubric = make_rubric({"a": {"weight": 1}}, scale=(0, 3))
+    rubric = make_rubric({"a": {"weight": 100}}, scale=(0, 3))
 
     assert str(score(rubric, {"a": 2}).total) == "66.67"
 
 
 def test_one_third_rounds_down_to_33_33():
     # scale 0–3, rated 1: 100 × 1/3 = 33.333… → 33.33
-    rubric = make_rubric({"a": {"weight": 1}}, scale=(0, 3))
+    rubric = make_rubric({"a": {"weight": 100}}, scale=(0, 3))
 
     assert str(score(rubric, {"a": 1}).total) == "33.33"
 
 
 def test_two_thirds_by_weights_rounds_to_66_67():
-    # scale 0–1, weights 2 and 1, ratings 1 and 0: 100 × 2/3 = 66.666… → 66.67
-    rubric = make_rubric({"a": {"weight": 2}, "b": {"weight": 1}}, scale=(0, 1))
+    # scale 0–3, weights 50 and 50, ratings 1 and 3: 100 × (50 × 1/3 + 50 × 3/3)/100 = 200/3
+    # = 66.666… → 66.67
+    rubric = make_rubric({"a": {"weight": 50}, "b": {"weight": 50}}, scale=(0, 3))
 
-    assert str(score(rubric, {"a": 1, "b": 0}).total) == "66.67"
+    assert str(score(rubric, {"a": 1, "b": 3}).total) == "66.67"
 
 
 def test_exact_half_cent_rounds_up():
-    # scale 0–5, weights 99 and 61 (Σ 160), ratings 0 and 1:
-    # 100 × (61 × 1/5)/160 = 6100/800 = 7.625 exactly → 7.63 (half-even would give 7.62)
-    rubric = make_rubric({"a": {"weight": 99}, "b": {"weight": 61}})
+    # scale 0–8, weights 39 and 61, ratings 0 and 1:
+    # 100 × (61 × 1/8)/100 = 61/8 = 7.625 exactly → 7.63 (half-even would give 7.62)
+    rubric = make_rubric({"a": {"weight": 39}, "b": {"weight": 61}}, scale=(0, 8))
 
     assert str(score(rubric, {"a": 0, "b": 1}).total) == "7.63"
 
 
 def test_exact_half_cent_after_an_odd_cent_rounds_up():
-    # same rubric, ratings 1 and 0: 100 × (99/5)/160 = 9900/800 = 12.375 → 12.38
-    rubric = make_rubric({"a": {"weight": 99}, "b": {"weight": 61}})
+    # same rubric, ratings 1 and 0: 100 × (39 × 1/8)/100 = 39/8 = 4.875 → 4.88
+    rubric = make_rubric({"a": {"weight": 39}, "b": {"weight": 61}}, scale=(0, 8))
 
-    assert str(score(rubric, {"a": 1, "b": 0}).total) == "12.38"
+    assert str(score(rubric, {"a": 1, "b": 0}).total) == "4.88"
 
 
 @pytest.mark.parametrize(
@@ -217,7 +219,7 @@ def test_to_decimal_rounds_halves_up_to_cents(value, expected):
 
 
 def test_unrated_exclude_totals_over_the_rated_weights():
-    # only a counts: 100 × (3 × 4/5)/3 = 80.00
+    # only a counts: 100 × (75 × 4/5)/75 = 80.00
     result = score(weighted("exclude"), {"a": 4, "b": None})
 
     assert result.total == Decimal("80.00")
@@ -234,7 +236,7 @@ def test_unrated_exclude_missing_key_is_unrated_too():
 
 
 def test_unrated_zero_counts_as_the_lowest_level():
-    # a: 3 × 4/5 = 12/5; b unrated → 0 but its weight counts: 100 × (12/5)/4 = 60.00
+    # a: 75 × 4/5 = 60; b unrated → 0 but its weight counts: 100 × 60/100 = 60.00
     result = score(weighted("zero"), {"a": 4, "b": None})
 
     assert result.total == Decimal("60.00")
@@ -243,7 +245,7 @@ def test_unrated_zero_counts_as_the_lowest_level():
 
 
 def test_unrated_zero_counts_as_the_lowest_level_on_a_one_to_five_scale():
-    # a: 3 × (5 − 1)/4 = 3; b unrated = the lowest level, 1 → 0; 100 × 3/4 = 75.00
+    # a: 75 × (5 − 1)/4 = 75; b unrated = the lowest level, 1 → 0; 100 × 75/100 = 75.00
     # (the same as rating b explicitly 1, not as rating it 0, which is off this scale)
     rubric = weighted("zero", scale=(1, 5))
 
@@ -272,7 +274,7 @@ def test_unrated_forbid_refuses_each_missing_criterion():
 
 
 def test_unrated_forbid_still_scores_a_draft_over_the_rated_weights():
-    # a draft: 100 × (3 × 4/5)/3 = 80.00, like `exclude`
+    # a draft: 100 × (75 × 4/5)/75 = 80.00, like `exclude`
     result = score(weighted("forbid"), {"a": 4, "b": None})
 
     assert result.total == Decimal("80.00")
@@ -296,7 +298,7 @@ def test_nothing_rated_gives_no_total(mode, ratings):
 
 
 def test_ratings_for_unknown_criteria_are_ignored():
-    # only a and b are on the rubric: 100 × (3 × 5/5)/4 = 75.00
+    # only a and b are on the rubric: 100 × (75 × 5/5)/100 = 75.00
     assert score(weighted(), {"a": 5, "b": 0, "zz": 5}).total == Decimal("75.00")
 
 
@@ -308,7 +310,7 @@ def test_ratings_for_unknown_criteria_are_ignored():
     [(0, True), (1, True), (2, True), (3, False), (5, False)],
 )
 def test_knockout_hits_at_and_below_its_threshold_only(rating, hit):
-    rubric = make_rubric({"a": {"weight": 1, "knockout_at_or_below": 2}, "b": {"weight": 1}})
+    rubric = make_rubric({"a": {"weight": 50, "knockout_at_or_below": 2}, "b": {"weight": 50}})
 
     result = score(rubric, {"a": rating, "b": 5})
 
@@ -317,7 +319,7 @@ def test_knockout_hits_at_and_below_its_threshold_only(rating, hit):
 
 def test_knockout_does_not_change_the_total():
     # a: 1 × 1/5; b: 1 × 5/5; 100 × (6/5)/2 = 60.00, knocked out or not
-    rubric = make_rubric({"a": {"weight": 1, "knockout_at_or_below": 1}, "b": {"weight": 1}})
+    rubric = make_rubric({"a": {"weight": 50, "knockout_at_or_below": 1}, "b": {"weight": 50}})
 
     result = score(rubric, {"a": 1, "b": 5})
 
@@ -328,9 +330,9 @@ def test_knockout_does_not_change_the_total():
 def test_knockouts_are_listed_in_rubric_order():
     rubric = make_rubric(
         {
-            "b": {"weight": 1, "knockout_at_or_below": 1},
-            "a": {"weight": 1, "knockout_at_or_below": 1},
-            "c": {"weight": 1, "knockout_at_or_below": 1},
+            "b": {"weight": 34, "knockout_at_or_below": 1},
+            "a": {"weight": 33, "knockout_at_or_below": 1},
+            "c": {"weight": 33, "knockout_at_or_below": 1},
         }
     )
 
@@ -340,14 +342,14 @@ def test_knockouts_are_listed_in_rubric_order():
 
 
 def test_knockout_on_a_one_to_five_scale_at_the_lowest_level():
-    rubric = make_rubric({"a": {"weight": 1, "knockout_at_or_below": 1}}, scale=(1, 5))
+    rubric = make_rubric({"a": {"weight": 100, "knockout_at_or_below": 1}}, scale=(1, 5))
 
     assert score(rubric, {"a": 1}).knockouts == ("a",)
     assert score(rubric, {"a": 2}).knockouts == ()
 
 
 def test_unrated_knockout_criterion_is_not_hit_when_excluded():
-    rubric = make_rubric({"a": {"weight": 1, "knockout_at_or_below": 2}, "b": {"weight": 1}})
+    rubric = make_rubric({"a": {"weight": 50, "knockout_at_or_below": 2}, "b": {"weight": 50}})
 
     assert score(rubric, {"b": 5}).knockouts == ()
 
@@ -380,7 +382,7 @@ def test_scale_ends_are_on_the_scale(rating):
 
 
 def test_off_scale_low_rating_is_not_also_asked_for_a_comment():
-    rubric = make_rubric({"a": {"weight": 1, "comment_required_at_or_below": 2}})
+    rubric = make_rubric({"a": {"weight": 100, "comment_required_at_or_below": 2}})
 
     findings = check_review(rubric, ReviewInput({"a": -1}, {}))
 
@@ -393,8 +395,8 @@ def test_off_scale_low_rating_is_not_also_asked_for_a_comment():
 def commented() -> Rubric:
     return make_rubric(
         {
-            "a": {"weight": 1, "comment_required_at_or_below": 2},
-            "b": {"weight": 1},
+            "a": {"weight": 50, "comment_required_at_or_below": 2},
+            "b": {"weight": 50},
         }
     )
 
@@ -433,10 +435,10 @@ def test_unrated_criterion_needs_no_comment():
 def test_every_problem_is_reported_with_its_criterion():
     rubric = make_rubric(
         {
-            "a": {"weight": 1, "comment_required_at_or_below": 1},
-            "b": {"weight": 1},
-            "c": {"weight": 1},
-            "d": {"weight": 1},
+            "a": {"weight": 25, "comment_required_at_or_below": 1},
+            "b": {"weight": 25},
+            "c": {"weight": 25},
+            "d": {"weight": 25},
         },
         unrated="forbid",
     )
@@ -511,7 +513,7 @@ def test_a_single_review_has_no_spread():
 
 
 def test_any_knockout_flags_and_names_the_criterion():
-    rubric = make_rubric({"a": {"weight": 1, "knockout_at_or_below": 1}, "b": {"weight": 1}})
+    rubric = make_rubric({"a": {"weight": 50, "knockout_at_or_below": 1}, "b": {"weight": 50}})
 
     result = aggregate(rubric, [card("70.00"), card("72.00", ("a",))])
 
@@ -525,8 +527,8 @@ def test_any_knockout_flags_and_names_the_criterion():
 def test_knockouts_of_several_reviews_are_named_once_each():
     rubric = make_rubric(
         {
-            "a": {"weight": 1, "knockout_at_or_below": 1},
-            "b": {"weight": 1, "knockout_at_or_below": 1},
+            "a": {"weight": 50, "knockout_at_or_below": 1},
+            "b": {"weight": 50, "knockout_at_or_below": 1},
         }
     )
 
@@ -538,7 +540,7 @@ def test_knockouts_of_several_reviews_are_named_once_each():
 
 
 def test_knockout_from_score_flags_the_aggregate():
-    rubric = make_rubric({"a": {"weight": 1, "knockout_at_or_below": 1}, "b": {"weight": 1}})
+    rubric = make_rubric({"a": {"weight": 50, "knockout_at_or_below": 1}, "b": {"weight": 50}})
     cards = [score(rubric, {"a": 1, "b": 5}), score(rubric, {"a": 2, "b": 4})]
 
     # totals 100 × (1/5 + 1)/2 = 60.00 and 100 × (2/5 + 4/5)/2 = 60.00: no spread, but a knockout
@@ -551,7 +553,7 @@ def test_knockout_from_score_flags_the_aggregate():
 
 
 def test_spread_and_knockout_give_two_reasons_spread_first():
-    rubric = make_rubric({"a": {"weight": 1, "knockout_at_or_below": 1}}, threshold=5)
+    rubric = make_rubric({"a": {"weight": 100, "knockout_at_or_below": 1}}, threshold=5)
 
     result = aggregate(rubric, [card("20.00", ("a",)), card("90.00")])
 
@@ -594,7 +596,7 @@ def test_only_cards_without_a_total_give_no_mean_nor_spread():
 
 def test_unrated_zero_hits_a_knockout_like_the_lowest_level_would():
     rubric = make_rubric(
-        {"a": {"weight": 1, "knockout_at_or_below": 0}, "b": {"weight": 1}}, unrated="zero"
+        {"a": {"weight": 50, "knockout_at_or_below": 0}, "b": {"weight": 50}}, unrated="zero"
     )
     card = score(rubric, {"b": 5})
     assert card.knockouts == ("a",)
@@ -603,9 +605,18 @@ def test_unrated_zero_hits_a_knockout_like_the_lowest_level_would():
 
 
 def test_unrated_exclude_never_hits_a_knockout():
-    rubric = make_rubric({"a": {"weight": 1, "knockout_at_or_below": 0}, "b": {"weight": 1}})
+    rubric = make_rubric({"a": {"weight": 50, "knockout_at_or_below": 0}, "b": {"weight": 50}})
     assert score(rubric, {"b": 5}).knockouts == ()
 
 
 def test_negative_fractions_round_away_from_zero():
     assert str(to_decimal(Fraction(-61, 8))) == "-7.63"
+
+
+@pytest.mark.parametrize(("title", "quoted"), [
+    ("地域住民本位", "「地域住民本位」"),
+    ("「地域住民本位」", "「地域住民本位」"),
+    ("「予算ありき」の事業", "「「予算ありき」の事業」"),
+])
+def test_quoted_ja_never_doubles_the_brackets(title, quoted):
+    assert quoted_ja(title) == quoted
