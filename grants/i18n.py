@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_login import current_user
 
 LOCALES = ("ja", "en")
@@ -14,6 +14,8 @@ JST = ZoneInfo("Asia/Tokyo")
 
 def select_locale() -> str:
     """Pick the locale: explicit choice in the session, then the user's, then the default."""
+    if not has_request_context():  # commands and jobs choose theirs with force_locale
+        return current_app.config["DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen

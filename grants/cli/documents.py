@@ -1,4 +1,9 @@
-"""``packet`` and ``record``: write an application's review packet or audit record."""
+"""``packet`` and ``record``: write an application's review packet or audit record.
+
+The documents need a locale but no request: a command forces the one asked for with
+``--locale`` (default GRANTS_DEFAULT_LOCALE), as the background jobs force their requester's.
+Unlike the other commands they render in a read transaction and write only their audit event.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,16 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from grants import clock
-from grants.cli import command_session, grants_cli
+from grants import clock, db
+from grants.cli import grants_cli, reading_session
 from grants.documents.packet import review_packet_pdf
 from grants.documents.record import audit_record_pdf
 from grants.domain.workflow import Role
+from grants.i18n import LOCALES
 from grants.models import (
     Application,
     User,
@@ -22,6 +30,10 @@ from grants.services.audit import AuditTag, record
 
 # --- documents -------------------------------------------------------------------------------
 
+locale_option = click.option(
+    "--locale", type=click.Choice(LOCALES), default=None,
+    help="Language of the document (default: GRANTS_DEFAULT_LOCALE).")
+
 
 def _application(session: Session, reference: str) -> Application:
     application = session.scalar(sa.select(Application).filter_by(reference=reference))
@@ -30,23 +42,38 @@ def _application(session: Session, reference: str) -> Application:
     return application
 
 
+def _locale(chosen: str | None) -> str:
+    return chosen or current_app.config["DEFAULT_LOCALE"]
+
+
+def _audit(session: Session, tag: AuditTag, application_id: int, actor: User | None,
+           data: dict[str, object]) -> None:
+    """Record the download once the PDF is written. The render ran in a read transaction, so
+    (on SQLite) the app's writers were not held up by it; the event takes the write lock."""
+    session.commit()
+    with db.writing():
+        record(session, tag, subject_type="application", subject_id=application_id,
+               actor=actor, now=clock.now(), data=data)
+        session.commit()
+
+
 @grants_cli.command("packet")
 @click.argument("reference")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
 @click.option("--as", "viewer_email", help="render as this reviewer or officer sees it "
               "(default: the program office's packet, with every review)")
-def packet_command(reference: str, output: str, viewer_email: str | None) -> None:
+@locale_option
+def packet_command(reference: str, output: str, viewer_email: str | None,
+                   locale: str | None) -> None:
     """Write the review packet of application REFERENCE to a PDF file."""
-    with command_session() as session:
+    with reading_session() as session, force_locale(_locale(locale)):
         application = _application(session, reference)
         viewer = _viewer(session, viewer_email)
         packet = review_packet_pdf(session, application, viewer,
                                    officer_view=viewer.role is not Role.REVIEWER, now=clock.now())
         Path(output).write_bytes(packet.pdf)
-        record(session, AuditTag.PACKET_DOWNLOAD, subject_type="application",
-               subject_id=application.id, actor=viewer if viewer.id else None, now=clock.now(),
-               data={"via": "cli", "as": viewer.email, "bytes": len(packet.pdf)})
-        session.commit()
+        _audit(session, AuditTag.PACKET_DOWNLOAD, application.id, viewer if viewer.id else None,
+               {"via": "cli", "as": viewer.email, "bytes": len(packet.pdf)})
     click.echo(f"wrote {output} ({len(packet.pdf):,} bytes, {len(packet.appended)} attachment(s) "
                f"appended{', skipped: ' + '; '.join(packet.skipped) if packet.skipped else ''})")
 
@@ -64,14 +91,13 @@ def _viewer(session: Session, email: str | None) -> User:
 @grants_cli.command("record")
 @click.argument("reference")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
-def record_command(reference: str, output: str) -> None:
+@locale_option
+def record_command(reference: str, output: str, locale: str | None) -> None:
     """Write the PDF/A-3 audit record of application REFERENCE to a file."""
-    with command_session() as session:
+    with reading_session() as session, force_locale(_locale(locale)):
         application = _application(session, reference)
         pdf = audit_record_pdf(session, application, now=clock.now())
         Path(output).write_bytes(pdf)
-        record(session, AuditTag.RECORD_DOWNLOAD, subject_type="application",
-               subject_id=application.id, actor=None, now=clock.now(),
-               data={"via": "cli", "bytes": len(pdf)})
-        session.commit()
+        _audit(session, AuditTag.RECORD_DOWNLOAD, application.id, None,
+               {"via": "cli", "bytes": len(pdf)})
     click.echo(f"wrote {output} ({len(pdf):,} bytes, PDF/A-3u)")

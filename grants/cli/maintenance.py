@@ -10,7 +10,7 @@ import click
 from flask import current_app
 
 from grants import clock, emails
-from grants.cli import command_session, grants_cli
+from grants.cli import command_session, grants_cli, reading_session
 from grants.domain.anchors import Anchor, AnchorFileError
 from grants.i18n import to_jst
 from grants.services import anchors, audit
@@ -27,11 +27,10 @@ def outbox_group() -> None:
 def outbox_send_command() -> None:
     """Send unsent messages through GRANTS_SMTP_URL (run it from cron or a timer)."""
     smtp_url = current_app.config["SMTP_URL"]
-    if not smtp_url:
-        raise click.ClickException(
-            "GRANTS_SMTP_URL is not set: messages stay in the outbox, readable at /manage/outbox"
-        )
     with command_session() as session:
+        if not smtp_url:
+            raise click.ClickException("GRANTS_SMTP_URL is not set: messages stay in the outbox, "
+                                       "readable at /manage/outbox")
         sent = emails.send_pending(session, smtp_url, current_app.config["MAIL_FROM"],
                                    now=clock.now())
     click.echo(f"sent {sent} message(s)")
@@ -56,7 +55,7 @@ def audit_verify_command(anchor_file: Path | None) -> None:
     events deleted, or rewritten), naming each such anchor.
     """
     taken = _read_anchor_file(anchor_file) if anchor_file else None  # fail fast on a bad file
-    with current_app.extensions["grants.sessionmaker"]() as session:
+    with reading_session() as session:
         report = audit.verify(session)
         unreached = anchors.check(session, taken) if taken else []
     if report.broken is not None:
@@ -82,7 +81,7 @@ def audit_anchor_command(anchor_file: Path | None) -> None:
     """Append the chain's head to the anchor file (keep a copy of it away from the database)."""
     target = anchor_file or Path(current_app.config["AUDIT_ANCHOR_FILE"])
     try:
-        with current_app.extensions["grants.sessionmaker"]() as session:
+        with reading_session() as session:
             taken = anchors.anchor(session, target, now=clock.now())
     except OSError as exc:
         raise click.ClickException(f"cannot append to {target}: {exc.strerror or exc}") from exc

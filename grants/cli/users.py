@@ -1,4 +1,5 @@
-"""``create-user``, ``demo`` and ``init``: accounts, demo data, and first-run setup."""
+"""``create-user``, ``demo`` and ``init``: accounts, demo data (accounts and a closed call with
+applications at every stage), and first-run setup."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from grants.models import (
     Program,
     User,
 )
-from grants.services import accounts
+from grants.services import accounts, demo_call
+from grants.storage import LocalStorage
 
 # --- accounts --------------------------------------------------------------------------------
 
@@ -128,6 +130,7 @@ DEMO_ACCOUNTS = (
         "third@example.jp", "デモ地域情報センター 伊藤", Role.APPLICANT, "applicant-demo", "third"
     ),
     DemoAccount("reviewer@example.jp", "審査委員 渡辺", Role.REVIEWER, "reviewer-demo"),
+    DemoAccount("reviewer2@example.jp", "審査委員 加藤", Role.REVIEWER, "reviewer-demo"),
     DemoAccount("officer@example.jp", "事業担当 山本", Role.OFFICER, "officer-demo"),
     DemoAccount("auditor@example.jp", "監査担当 中村", Role.AUDITOR, "auditor-demo"),
     DemoAccount("admin@example.jp", "システム管理者 小林", Role.ADMIN, "admin-demo"),
@@ -157,6 +160,26 @@ def create_demo_data(session: Session) -> list[tuple[DemoAccount, str, bool]]:
             )
         rows.append((demo, organization.name if organization else "", not exists))
     _demo_reviewers_join_every_call(session, now)
+    return rows
+
+
+def seed_demo(session: Session) -> list[tuple[DemoAccount, str, bool]]:
+    """The demo accounts, then the closed demo call played by them; says what was seeded."""
+    rows = create_demo_data(session)
+    by_role: dict[Role, list[User]] = {}
+    for user in session.scalars(sa.select(User).where(
+            User.email.in_([demo.email for demo in DEMO_ACCOUNTS])).order_by(User.id)):
+        by_role.setdefault(user.role, []).append(user)
+    cast = demo_call.Cast(applicants=by_role[Role.APPLICANT], officer=by_role[Role.OFFICER][0],
+                          reviewers=by_role[Role.REVIEWER])
+    seeded = demo_call.seed_closed_call(session, cast,
+                                        LocalStorage(current_app.config["STORAGE_DIR"]))
+    if seeded is None:
+        outcome = "its program is not loaded: run `flask grants load`, then this again"
+    else:
+        outcome = (f"{seeded} applications seeded, at every stage" if seeded
+                   else "its applications are already there")
+    click.echo(f"demo call {demo_call.PROGRAM_KEY} (closed): {outcome}")
     return rows
 
 
@@ -212,10 +235,11 @@ def _width(text: str) -> int:
 
 @grants_cli.command("demo")
 def demo_command() -> None:
-    """Create demo organizations and accounts (development only; safe to run again)."""
+    """Create demo organizations, accounts and the closed demo call (development only; safe to
+    run again)."""
     _refuse_in_production()
     with command_session() as session:
-        rows = create_demo_data(session)
+        rows = seed_demo(session)
         session.commit()
     created = sum(1 for *_rest, new in rows if new)
     click.echo(f"demo accounts: {created} created, {len(rows) - created} already there")
@@ -228,12 +252,13 @@ def demo_command() -> None:
 
 @grants_cli.command("init")
 def init_command() -> None:
-    """Migrate, load rubrics and programs, create the demo accounts: what `make run` does first."""
+    """Migrate, load rubrics and programs, create the demo accounts and the closed demo call:
+    what `make run` does first."""
     _refuse_in_production()
     report_migration(migrate(current_app))
     with command_session() as session:
         ok = load_programs(session)
-        rows = create_demo_data(session)
+        rows = seed_demo(session)
         session.commit()
     click.echo("")
     click.echo("Demo accounts (development only):")
