@@ -6,10 +6,13 @@
 #   libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0
 #                         the libraries WeasyPrint (HTML -> PDF) loads
 #   shared-mime-info      the MIME database used to recognise uploaded files by content
+#   chromium              the browser the browser tests (tests/browser) drive with Playwright;
+#                         Debian's build, never one downloaded by `playwright install`
 #
 # Safe to run again: it only acts on what is missing. It never fails the build: without root
 # (or passwordless sudo), without apt, or offline it says what to install and exits 0, because
-# the web app itself runs without these packages (only PDF output needs them).
+# the web app itself runs without these packages (only PDF output and the browser tests
+# need them).
 set -uo pipefail
 
 PACKAGES=(
@@ -19,6 +22,7 @@ PACKAGES=(
   libpangoft2-1.0-0
   libharfbuzz-subset0
   shared-mime-info
+  chromium
 )
 
 say() { printf 'system packages: %s\n' "$*" >&2; }
@@ -50,7 +54,7 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
 else
   say "missing: ${missing[*]}"
   say "install them as root with:  sudo sh -c '$command_line'"
-  say "continuing: the web app runs without them; PDF output needs them"
+  say "continuing: the web app runs without them; PDF output and tests/browser need them"
   exit 0
 fi
 
@@ -66,6 +70,6 @@ if "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_options[@]}
 else
   say "could not install ${missing[*]} (offline? no such package on this release?)"
   say "install them as root with:  $command_line"
-  say "continuing: the web app runs without them; PDF output needs them"
+  say "continuing: the web app runs without them; PDF output and tests/browser need them"
 fi
 exit 0
