@@ -16,6 +16,7 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from grants.documents import event_labels
 from grants.documents import facts as facts_module
 from grants.documents.rendering import render
 from grants.models import Application, Assignment, AuditEvent, Moderation, Review, User
@@ -61,7 +62,8 @@ def audit_record_pdf(session: Session, application: Application, *,
     return render(
         "pdf/record.html", pdf_variant=PDF_VARIANT, attachments=embedded, facts=facts,
         scores=reviewing.scores(facts.rubric, reviews, moderations), events=events,
-        actors=actors, previous=application.submissions[:-1], chain_head=chain_head(session),
+        actors=actors, tag_label=event_labels.tag_label, data_rows=event_labels.data_rows,
+        previous=application.submissions[:-1], chain_head=chain_head(session),
         generated_at=now or events_time(events), **answer_labels(facts.definition))
 
 

@@ -124,9 +124,31 @@ def evaluate(program: Program, data: ApplicationData) -> list[Finding]:
                     f"required_field-{field.id}", "required_field", Severity.ERROR, text, field.id
                 )
             )
+    findings += _period_findings(program, data)
     for rule in program.rules:
         if rule.when is None or holds(rule.when, data, program):
             findings += RULE_CHECKS[rule.kind](rule, program, data)
+    return findings
+
+
+def _period_findings(program: Program, data: ApplicationData) -> list[Finding]:
+    """A period cannot end before it starts: each date field `<x>_end` is checked against
+    `<x>_start` (every program names its project period `period_start` / `period_end`).
+    Hidden fields' answers are already dropped from `data`."""
+    fields = {field.id: field for field in program.all_fields() if field.kind == "date"}
+    findings = []
+    for end in (f for f in fields.values() if f.id.endswith("_end")):
+        start = fields.get(end.id.removesuffix("_end") + "_start")
+        start_value = data.answers.get(start.id) if start else None
+        end_value = data.answers.get(end.id)
+        if start and start_value and end_value and str(end_value) < str(start_value):
+            text = LocalizedText(  # ISO dates (YYYY-MM-DD) order as text
+                f"「{end.label.ja}」は「{start.label.ja}」以降の日付にしてください",
+                f"“{end.label.en}” cannot be before “{start.label.en}”.",
+            )
+            findings.append(
+                Finding(f"date_order-{end.id}", "date_order", Severity.ERROR, text, end.id)
+            )
     return findings
 
 

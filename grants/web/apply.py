@@ -21,6 +21,7 @@ from grants import clock
 from grants.db import get_session
 from grants.domain import workflow
 from grants.domain.findings import Severity
+from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.forms.builder import (
     BLANK_ROWS,
@@ -229,8 +230,9 @@ def save_step(application_id: int, step_id: str) -> str | Response:
         application = load_application(application_id, for_writing=True)
         form.lock_version.data = application.lock_version
         return render_step(application, step_id, form, conflict=True), 409
-    if upload_errors:
-        return render_step(application, step_id, upload_errors=upload_errors), 422
+    if upload_errors:  # the answers were saved: the next save must not look like a conflict
+        form.lock_version.data = application.lock_version
+        return render_step(application, step_id, form, upload_errors=upload_errors), 422
     return _after_save(application, definition, index, action)
 
 
@@ -245,15 +247,15 @@ class _ListFull(Exception):
 def _apply_row_actions(step_def: Any, values: dict[str, Any], action: str) -> dict[str, Any]:
     """Add a local government picked from the search results to the partners list."""
     if action.startswith("add_partner:"):
-        code = action.removeprefix("add_partner:")
-        government = load_registry().get(code)
+        government = load_registry().get(normalize(action.removeprefix("add_partner:")))
         field = next((f for f in step_def.fields if f.kind == "partners"), None)
         if government and field:
             rows = list(values.get(field.id) or [])
             if len(rows) >= field.max_rows:
                 raise _ListFull(field)
             rows.append(
-                {"code": code, "name": government.name, "kind": "local_government", "role": ""}
+                {"code": government.code, "name": government.name, "kind": "local_government",
+                 "role": ""}
             )
             values[field.id] = rows
     return values

@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -28,10 +29,11 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from grants import clock, jobs
 from grants.db import begin_write, get_session
+from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.forms.answers import IntegerAnswerField, options
 from grants.models import Application, BatchJob, BatchState
@@ -44,7 +46,6 @@ from grants.web.access import Permission, require
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-MAX_YEN = 10**15  # far above any award; keeps the number inside a 64-bit column
 MAX_PAGE = 100_000  # past the last page shows the last page (see auditing.search_funded)
 
 
@@ -69,16 +70,14 @@ class SearchForm(FlaskForm):
     fiscal_year = SelectField(_l("Fiscal year"), default="")
     prefecture = SelectField(_l("Prefecture (of the applicant)"), default="")
     lg_code = StringField(
-        _l("Local government taking part"), filters=[lambda text: text.strip() if text else text],
+        _l("Local government taking part"), filters=[normalize],
         validators=[Optional(), Length(max=20), _printable, _local_government],
         description=_l("Its 6-digit code (全国地方公共団体コード): the lead or a partner."))
     organization = StringField(
         _l("Organization name contains"), filters=[lambda text: text.strip() if text else text],
         validators=[Optional(), Length(max=200), _printable])
-    min_yen = IntegerAnswerField(_l("Awarded at least (yen)"),
-                                 validators=[Optional(), NumberRange(0, MAX_YEN)])
-    max_yen = IntegerAnswerField(_l("Awarded at most (yen)"),
-                                 validators=[Optional(), NumberRange(0, MAX_YEN)])
+    min_yen = IntegerAnswerField(_l("Awarded at least (yen)"), validators=[Optional()], yen=True)
+    max_yen = IntegerAnswerField(_l("Awarded at most (yen)"), validators=[Optional()], yen=True)
 
     def validate_max_yen(self, field: Any) -> None:
         if field.data is not None and self.min_yen.data is not None \
@@ -228,8 +227,9 @@ def _own_batch(batch_id: int) -> BatchJob:
 def show_batch(batch_id: int) -> Response:
     job = _own_batch(batch_id)
     running = job.state in (BatchState.QUEUED, BatchState.RUNNING)
-    response = Response(render_template("audit/batch.html", job=job, running=running,
-                                        criteria=_describe(Criteria.from_dict(job.criteria))))
+    response = make_response(render_template(  # an HTML page (werkzeug's Response is text/plain)
+        "audit/batch.html", job=job, running=running,
+        criteria=_describe(Criteria.from_dict(job.criteria))))
     if running:
         response.headers["Refresh"] = "3"  # the page reloads itself, no JavaScript needed
     return response

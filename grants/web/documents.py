@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import abort, current_app, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -60,8 +60,9 @@ def own_job(job_id: int, kind: DocumentKind, application: Application) -> BatchJ
 def job_page(job: BatchJob, application: Application, *, back: str, download: str) -> Response:
     """The job's state, reloading itself (no JavaScript) until the PDF can be downloaded."""
     running = job.state in (BatchState.QUEUED, BatchState.RUNNING)
-    response = Response(render_template("documents/job.html", job=job, application=application,
-                                         running=running, back=back, download=download))
+    response = make_response(render_template(
+        "documents/job.html", job=job, application=application, running=running, back=back,
+        download=download))
     if running:
         response.headers["Refresh"] = REFRESH_SECONDS
     return response

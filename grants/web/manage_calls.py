@@ -166,7 +166,8 @@ def export_csv(program_key: str, name: str) -> Response:
     result, scored = ranking.call_ranking(get_session(), program)
     table = (exports.ranking_table(result, scored) if name == "ranking"
              else exports.scores_table(list(scored.values())))
-    return _download(exports.to_csv(table), "text/csv; charset=utf-8", f"{program.key}-{name}.csv")
+    # werkzeug adds "; charset=utf-8" to a text/* mimetype itself
+    return _download(exports.to_csv(table), "text/csv", f"{program.key}-{name}.csv")
 
 
 @bp.get("/calls/<program_key>/export.xlsx")

@@ -1,0 +1,97 @@
+"""Audit events in words for the printed record: a label for each tag and each data key.
+
+The stored tag and keys stay the machine's (they are hashed and embedded in events.json); the
+record prints them translated so a reader need not decode `manage:application:decide`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from grants.services.audit import AuditTag
+
+TAG_LABELS: dict[str, Any] = {
+    AuditTag.APPLICATION_START: _l("Application started"),
+    AuditTag.APPLICATION_SUBMIT: _l("Application submitted"),
+    AuditTag.ATTACHMENT_ADD: _l("File attached"),
+    AuditTag.ATTACHMENT_REMOVE: _l("File removed"),
+    AuditTag.APPLICATION_ACCEPT: _l("Accepted for review"),
+    AuditTag.APPLICATION_RETURN: _l("Returned to the applicant"),
+    AuditTag.ASSIGNMENT_CREATE: _l("Reviewer assigned"),
+    AuditTag.ASSIGNMENT_DECLINE: _l("Assignment declined"),
+    AuditTag.CONFLICT_DECLARE: _l("Conflict of interest declared"),
+    AuditTag.REVIEW_SUBMIT: _l("Review submitted"),
+    AuditTag.REVIEW_REOPEN: _l("Review reopened"),
+    AuditTag.SCORE_MODERATE: _l("Score moderated"),
+    AuditTag.APPLICATION_DECIDE: _l("Decision recorded"),
+    AuditTag.RECORD_DOWNLOAD: _l("Audit record downloaded"),
+    AuditTag.BATCH_REQUEST: _l("Batch download requested"),
+    AuditTag.BATCH_DOWNLOAD: _l("Batch downloaded"),
+    AuditTag.PACKET_DOWNLOAD: _l("Review packet downloaded"),
+}
+
+DATA_LABELS: dict[str, Any] = {
+    "reference": _l("Reference"),
+    "program": _l("Call"),
+    "number": _l("Submission number"),
+    "snapshot_sha256": _l("Snapshot SHA-256"),
+    "sha256": _l("SHA-256"),
+    "field": _l("Question"),
+    "filename": _l("File name"),
+    "size_bytes": _l("Size (bytes)"),
+    "bytes": _l("Size (bytes)"),
+    "reason": _l("Reason"),
+    "note": _l("Note"),
+    "reviewer_id": _l("Reviewer (user id)"),
+    "review_id": _l("Review id"),
+    "total": _l("Total (0–100)"),
+    "knockouts": _l("Knockouts"),
+    "criterion": _l("Criterion"),
+    "score": _l("Score"),
+    "rationale": _l("Stated rationale"),
+    "outcome": _l("Outcome"),
+    "amount_yen": _l("Amount (yen)"),
+    "computation": _l("Computation"),
+    "requested_yen": _l("Requested amount"),
+    "cap_yen": _l("Cap for this application"),
+    "rounding_yen": _l("Rounded down to"),
+    "maximum_yen": _l("Most that could be awarded"),
+    "awarded_yen": _l("Awarded"),
+    "application_ids": _l("Applications (ids)"),
+    "criteria": _l("Search"),
+}
+
+HASH_KEYS = frozenset({"sha256", "snapshot_sha256"})
+
+
+def tag_label(tag: str) -> str:
+    """The event's name in the reader's language; an unlisted tag as stored."""
+    label = TAG_LABELS.get(tag)
+    return str(label) if label is not None else tag
+
+
+def data_rows(data: dict[str, Any] | None) -> list[tuple[str, str, bool]]:
+    """Each data item as (label, value in words, is a hash); empty values left out."""
+    rows = []
+    for key, value in (data or {}).items():
+        if value in (None, "", [], {}):
+            continue
+        rows.append((_label(key), _words(key, value), key in HASH_KEYS))
+    return rows
+
+
+def _label(key: str) -> str:
+    label = DATA_LABELS.get(key)
+    return str(label) if label is not None else key
+
+
+def _words(key: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k)}: {_words(k, v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, list | tuple):
+        return ", ".join(_words(key, item) for item in value)
+    if key.endswith("_yen") and isinstance(value, int):
+        return f"¥{value:,}"
+    return str(value)
