@@ -31,7 +31,7 @@ ROWS = [
      "created_at) VALUES "
      "(1, '伊達市 (typed)', 'local_government', '０１２３３５', NULL, NULL, :when), "
      "(2, '伊達市', 'local_government', '012335', NULL, :when, :when), "
-     "(3, '札幌市', 'local_government', ' 011002', NULL, :when, :when), "
+     "(3, '札幌市', 'local_government', '０１１００２', NULL, :when, :when), "
      "(4, 'NPO', 'npo', NULL, '８７００１１０００５９０１', :when, :when), "
      "(5, 'odd', 'local_government', '01233²', NULL, :when, :when)"),
     ("INSERT INTO users (id, email, display_name, role, locale, active, created_at, "
@@ -85,7 +85,8 @@ def test_codes_canonical_duplicates_merged_nothing_lost(backend: str, tmp_path: 
             (1, 2), (2, 2)]
         assert _all(engine, "SELECT organization_id, lg_code FROM conflict_declarations") == [
             (2, "011002")]
-        answers = json.loads(_all(engine, "SELECT answers FROM applications WHERE id = 1")[0][0])
+        stored = _all(engine, "SELECT answers FROM applications WHERE id = 1")[0][0]
+        answers = stored if isinstance(stored, dict) else json.loads(stored)  # PostgreSQL: JSON
         assert [(p["code"], p["name"]) for p in answers["partners"]] == [
             ("012335", "012335"), ("011002", "札幌市"), ("01233²", "01233²"),
             (None, "ＮＰＯ法人みらい")]
