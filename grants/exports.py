@@ -36,10 +36,13 @@ class Table:
 
 
 def ranking_table(ranking: Ranking, scored: Mapping[int, Scored]) -> Table:
-    """One row per application, per group, in ranking order."""
+    """One row per application, per group, in ranking order; with target shares, whether each
+    would fit if they were reserved pots (the officer weighs both)."""
+    as_reserved = ranking.fits_as_reserved()
+    reserved_header = (_("Within budget as a reserved pot"),) if as_reserved else ()
     headers = (_("Budget group"), _("Rank"), _("Reference"), _("Applicant"), _("Track"),
                _("Score (0–100)"), _("Reviews"), _("Spread"), _("Flagged"), _("Knockout"),
-               _("Requested (yen)"), _("Cumulative (yen)"), _("Within budget"),
+               _("Requested (yen)"), _("Cumulative (yen)"), _("Within budget"), *reserved_header,
                _("Decision"), _("Awarded (yen)"))
     rows = []
     for group in ranking.groups:
@@ -52,7 +55,9 @@ def ranking_table(ranking: Ranking, scored: Mapping[int, Scored]) -> Table:
                 row.entry.track, row.entry.score, s.scores.aggregate.count,
                 s.scores.aggregate.spread, _yes_no(s.scores.flag == "flagged"),
                 _yes_no(row.entry.knockout), row.entry.requested_yen, row.cumulative_yen,
-                _yes_no(row.fits), str(decision.outcome) if decision else None,
+                _yes_no(row.fits),
+                *((_yes_no(as_reserved[row.entry.application_id]),) if as_reserved else ()),
+                str(decision.outcome) if decision else None,
                 decision.amount_yen if decision else None,
             ))
     return Table(_("Ranking"), headers, tuple(rows))

@@ -1,8 +1,10 @@
 """Ranking a call's applications within its budget, per track quota.
 
-A quota reserves a share of the budget for one track; every other track competes for the rest.
-Within each group, applications are ranked by score with an explicit tie-break, and the money
-is given out strictly in rank order (see `rank`).
+A reserved quota sets a share of the budget apart for one track; every other track competes for
+the rest. A target quota is an intended share only (「予算の1/3程度」): its track competes with the
+others, and the ranking reports the share it reached above the line beside the line it would have
+as a reserved pot, for the officer to decide. Within each group, applications are ranked by score
+with an explicit tie-break, and the money is given out strictly in rank order (see `rank`).
 """
 
 from __future__ import annotations
@@ -76,19 +78,55 @@ class RankGroup:
         """The total requested by the rows that fit."""
         return sum(row.entry.requested_yen for row in self.rows if row.fits)
 
+    @property
+    def funded_count(self) -> int:
+        """How many rows fit: the line falls below that many ranked rows."""
+        return sum(row.fits for row in self.rows)
+
+
+@dataclass(frozen=True)
+class TargetShare:
+    """A target track's intended share against the share of the money above the line it got."""
+
+    track: str
+    intended: Fraction
+    funded_yen: int  # the track's requests above the line
+    reached: Fraction | None  # of all the money given above the line; None when none is given
+
 
 @dataclass(frozen=True)
 class Ranking:
-    """The groups (shared first, then one per quota) and the budget of the call."""
+    """The groups (shared first, then one per reserved quota) and the budget of the call.
+
+    With target quotas, `targets` reports each one and `as_reserved` is the same call ranked with
+    the targets held as reserved pots: where the line would fall the other way.
+    """
 
     groups: tuple[RankGroup, ...]
     budget_yen: int | None
+    targets: tuple[TargetShare, ...] = ()
+    as_reserved: Ranking | None = None
+
+    def fits_as_reserved(self) -> dict[int, bool]:
+        """Per application id, whether it fits when the targets are reserved pots (else empty)."""
+        if self.as_reserved is None:
+            return {}
+        return {row.entry.application_id: row.fits
+                for group in self.as_reserved.groups for row in group.rows}
 
 
 def rank(
-    entries: Sequence[RankEntry], *, budget_yen: int | None, quotas: Mapping[str, Fraction]
+    entries: Sequence[RankEntry],
+    *,
+    budget_yen: int | None,
+    quotas: Mapping[str, Fraction],
+    targets: Mapping[str, Fraction] | None = None,
 ) -> Ranking:
     """Rank `entries` per budget group.
+
+    Target tracks compete in the shared group like any other; each is reported as a
+    `TargetShare`, and `as_reserved` ranks the call again with the targets as quotas. Quotas and
+    targets together are held to the share checks below.
 
     Each quota track gets floor(budget × share) yen in a group of its own; all other tracks
     (and entries without a track) share the remainder in one group. Groups: the shared one
@@ -109,10 +147,32 @@ def rank(
         ValueError: when a share is negative, the shares add up to more than 1, or the budget
             is negative.
     """
-    if any(share < 0 for share in quotas.values()) or sum(quotas.values(), Fraction(0)) > 1:
-        raise ValueError(f"quota shares must be non-negative and add up to at most 1: {quotas}")
+    targets = targets or {}
+    shares = {**quotas, **targets}
+    if any(share < 0 for share in shares.values()) or sum(shares.values(), Fraction(0)) > 1:
+        raise ValueError(f"quota shares must be non-negative and add up to at most 1: {shares}")
     if budget_yen is not None and budget_yen < 0:
         raise ValueError(f"the budget cannot be negative: {budget_yen}")
+    ranking = _rank(entries, budget_yen, quotas)
+    if not targets:
+        return ranking
+    return Ranking(ranking.groups, budget_yen, _target_shares(ranking, targets),
+                   _rank(entries, budget_yen, shares))
+
+
+def _target_shares(ranking: Ranking, targets: Mapping[str, Fraction]) -> tuple[TargetShare, ...]:
+    funded = [row.entry for group in ranking.groups for row in group.rows if row.fits]
+    total = sum(e.requested_yen for e in funded)
+    reports = []
+    for track, intended in targets.items():
+        yen = sum(e.requested_yen for e in funded if e.track == track)
+        reports.append(TargetShare(track, intended, yen, Fraction(yen, total) if total else None))
+    return tuple(reports)
+
+
+def _rank(
+    entries: Sequence[RankEntry], budget_yen: int | None, quotas: Mapping[str, Fraction]
+) -> Ranking:
     quota_budgets: dict[str, int | None] = {
         track: None if budget_yen is None else budget_yen * share.numerator // share.denominator
         for track, share in quotas.items()

@@ -45,6 +45,7 @@ class Scored:
     snapshot: dict[str, Any]
     scores: reviewing.Scores
     decision: Decision | None
+    findings: list[Any]  # the latest submission's, loaded with its snapshot: no query per row
 
     @property
     def score(self) -> Decimal | None:
@@ -67,11 +68,13 @@ def scored_applications(session: Session, program: Program) -> list[Scored]:
         .order_by(Application.id)).all()
     ids = [a.id for a in applications]
     snapshots: dict[int, str] = {}
-    for application_id, snapshot in session.execute(
-            sa.select(Submission.application_id, Submission.snapshot)
+    findings: dict[int, list[Any]] = {}
+    for application_id, snapshot, submitted_findings in session.execute(
+            sa.select(Submission.application_id, Submission.snapshot, Submission.findings)
             .join(Submission.application).join(Application.program_version).where(in_call)
             .order_by(Submission.application_id, Submission.number)):
         snapshots[application_id] = snapshot  # the latest submission is the last one
+        findings[application_id] = submitted_findings
     reviews: dict[int, list[Review]] = defaultdict(list)
     for review in session.scalars(
             sa.select(Review).join(Review.assignment).where(Assignment.application_id.in_(ids))
@@ -88,7 +91,7 @@ def scored_applications(session: Session, program: Program) -> list[Scored]:
     return [
         Scored(a, json.loads(snapshots[a.id]),
                reviewing.scores(rubrics[a.id], reviews[a.id], moderations[a.id]),
-               decisions.get(a.id))
+               decisions.get(a.id), findings[a.id])
         for a in applications
     ]
 
@@ -112,7 +115,7 @@ def _rubrics_by_application(session: Session, applications: list[Application],
 
 
 def call_ranking(session: Session, program: Program) -> tuple[Ranking, dict[int, Scored]]:
-    """Rank the call per track against its budget and quotas."""
+    """Rank the call per track against its budget, reserved quotas and target shares."""
     definition = definition_of(program.current_version)
     scored = scored_applications(session, program)
     entries = [
@@ -124,8 +127,10 @@ def call_ranking(session: Session, program: Program) -> tuple[Ranking, dict[int,
         )
         for s in scored
     ]
-    quotas = {q.track: Fraction(q.share) for q in definition.call.quotas}
-    ranking = rank(entries, budget_yen=definition.call.budget_yen, quotas=quotas)
+    shares = {mode: {q.track: Fraction(q.share) for q in definition.call.quotas if q.mode == mode}
+              for mode in ("reserved", "target")}
+    ranking = rank(entries, budget_yen=definition.call.budget_yen, quotas=shares["reserved"],
+                   targets=shares["target"])
     return ranking, {s.application.id: s for s in scored}
 
 

@@ -236,3 +236,70 @@ def test_shares_may_add_up_to_exactly_one():
 def test_bad_quotas_or_budget_raise(budget, quotas):
     with pytest.raises(ValueError):
         rank([], budget_yen=budget, quotas=quotas)
+
+
+# --- target shares -----------------------------------------------------------------------------
+
+THIRD = {"education": Fraction(1, 3)}
+BUDGET = 3_000 * MAN  # a third: 1,000万円, one application of the default request
+
+
+def target_ranking(scores: dict[int, tuple[str, str]]):
+    entries = [entry(id, score, track=track) for id, (track, score) in scores.items()]
+    return rank(entries, budget_yen=BUDGET, quotas={}, targets=THIRD)
+
+
+def fitting(groups) -> set[int]:
+    return {row.entry.application_id for group in groups for row in group.rows if row.fits}
+
+
+def test_target_share_reached_at_one_third_matches_the_reserved_pot():
+    ranking = target_ranking({1: ("general", "80"), 2: ("general", "70"),
+                              3: ("education", "60"), 4: ("general", "50")})
+
+    [group] = ranking.groups  # one list over the whole budget
+    assert ids(group) == [1, 2, 3, 4] and group.cutoff_index == 3
+    [target] = ranking.targets
+    assert (target.track, target.intended) == ("education", Fraction(1, 3))
+    assert (target.funded_yen, target.reached) == (1_000 * MAN, Fraction(1, 3))
+    assert fitting(ranking.as_reserved.groups) == fitting(ranking.groups) == {1, 2, 3}
+
+
+def test_target_share_above_one_third_funds_what_a_reserved_pot_would_not():
+    ranking = target_ranking({1: ("education", "90"), 2: ("education", "85"),
+                              3: ("general", "80"), 4: ("general", "70")})
+
+    assert fitting(ranking.groups) == {1, 2, 3}
+    assert ranking.targets[0].reached == Fraction(2, 3)
+    # Held as a reserved pot, the education line falls after one application, the general after two.
+    shared, education = ranking.as_reserved.groups
+    assert (education.budget_yen, education.funded_count) == (1_000 * MAN, 1)
+    assert (shared.budget_yen, shared.funded_count) == (2_000 * MAN, 2)
+    assert ranking.fits_as_reserved() == {1: True, 2: False, 3: True, 4: True}
+
+
+def test_target_share_below_one_third_leaves_education_under_the_line():
+    ranking = target_ranking({1: ("general", "90"), 2: ("general", "85"),
+                              3: ("general", "80"), 4: ("education", "70")})
+
+    assert fitting(ranking.groups) == {1, 2, 3}
+    assert (ranking.targets[0].funded_yen, ranking.targets[0].reached) == (0, Fraction(0))
+    assert ranking.fits_as_reserved() == {1: True, 2: True, 3: False, 4: True}
+
+
+def test_target_share_with_nothing_funded_is_unknown():
+    ranking = target_ranking({1: ("education", None)})
+
+    assert ranking.targets[0].reached is None
+
+
+def test_without_targets_there_is_no_reserved_view():
+    ranking = rank([entry(1)], budget_yen=BUDGET, quotas=THIRD)
+
+    assert ranking.targets == () and ranking.as_reserved is None
+    assert ranking.fits_as_reserved() == {}
+
+
+def test_targets_and_quotas_together_may_not_exceed_the_budget():
+    with pytest.raises(ValueError):
+        rank([], budget_yen=BUDGET, quotas={"a": Fraction(1, 2)}, targets={"b": Fraction(2, 3)})
