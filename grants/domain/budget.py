@@ -235,23 +235,32 @@ def check_category_share(
 def check_forbidden_acquisition(
     rule: ForbiddenAcquisitionRule, program: Program, data: ApplicationData
 ) -> list[Finding]:
-    """No line in the rule's categories may use the forbidden acquisition types."""
+    """No line in the rule's categories (every line when it names none) may use the forbidden
+    acquisition types: the acquisition type is read wherever the applicant set it."""
     bad = [
         line
         for line in data.budget_lines(program)
-        if line.category in rule.categories and line.acquisition in rule.acquisition_types
+        if (rule.categories is None or line.category in rule.categories)
+        and line.acquisition in rule.acquisition_types
     ]
     if not bad:
         return []
-    cats_ja, cats_en = category_titles(program, rule.categories)
     acq_ja, acq_en = acquisition_words(rule.acquisition_types, last="or")
     amount = sum(line.amount_yen for line in bad)
+    cats_ja, cats_en = forbidden_scope(program, rule)
     text = LocalizedText(
         f"{cats_ja}の{acq_ja}は認められません（該当 {len(bad)}件、計 {yen(amount)}）",
         f"{acq_en.capitalize()} is not allowed for {cats_en} "
         f"({len(bad)} line(s), {yen(amount)} in total).",
     )
     return [rule.finding(text, program.budget_field.id if program.budget_field else None)]
+
+
+def forbidden_scope(program: Program, rule: ForbiddenAcquisitionRule) -> tuple[str, str]:
+    """Name what a forbidden_acquisition rule covers: its categories, or every budget line."""
+    if rule.categories is None:
+        return "いずれの経費区分でも機器・設備等", "equipment in any cost category"
+    return category_titles(program, rule.categories)
 
 
 def category_titles(program: Program, ids: Sequence[str]) -> tuple[str, str]:

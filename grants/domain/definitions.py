@@ -190,11 +190,22 @@ class _RuleBase(_Model):
     severity: Severity = Severity.ERROR
     when: Condition | None = None
     message: Text | None = None
+    justification: Text | None = None  # with severity "principle": what the exception must explain
+
+    @model_validator(mode="after")
+    def _justification_with_principle(self) -> _RuleBase:
+        """A rule "in principle" must say what the applicant's justification is to explain."""
+        if self.severity is Severity.PRINCIPLE and self.justification is None:
+            raise ValueError('severity "principle" needs `justification`: what the reason asks')
+        if self.severity is not Severity.PRINCIPLE and self.justification is not None:
+            raise ValueError('`justification` goes with severity "principle" only')
+        return self
 
     def finding(self, generated: LocalizedText, field: str | None) -> Finding:
         """Build this rule's finding: the `message` override wins over the generated text."""
         kind = getattr(self, "kind", "")
-        return Finding(self.id, kind, self.severity, self.message or generated, field)
+        message = self.message or generated
+        return Finding(self.id, kind, self.severity, message, field, prompt=self.justification)
 
 
 class MinLocalGovernmentsRule(_RuleBase):
@@ -249,7 +260,7 @@ class CategoryShareRule(_RuleBase):
 
 class ForbiddenAcquisitionRule(_RuleBase):
     kind: Literal["forbidden_acquisition"]
-    categories: tuple[Key, ...] = Field(min_length=1)
+    categories: tuple[Key, ...] | None = Field(None, min_length=1)  # None: every budget line
     acquisition_types: tuple[Acquisition, ...] = Field(min_length=1)
 
 
@@ -267,8 +278,11 @@ RULE_KINDS = ("min_local_governments", "required_attachment", "required_answer",
 
 
 class Quota(_Model):
+    """`reserved`: a pot of its own for the track; `target`: a share the officer weighs."""
+
     track: Key
     share: Ratio
+    mode: Literal["target", "reserved"] = "reserved"
 
 
 class Call(_Model):

@@ -11,6 +11,7 @@ from grants.domain.application_data import ORG_TYPE_LABELS
 from grants.domain.budget import (
     acquisition_words,
     category_titles,
+    forbidden_scope,
     join_en,
     share_en,
     share_ja,
@@ -83,7 +84,7 @@ def _describe_rule(program: Program, rule: Rule) -> list[LocalizedText]:
             )
         ]
     if isinstance(rule, ForbiddenAcquisitionRule):
-        cats_ja, cats_en = category_titles(program, rule.categories)
+        cats_ja, cats_en = forbidden_scope(program, rule)
         acq_ja, acq_en = acquisition_words(rule.acquisition_types, last="or")
         return [
             LocalizedText(
@@ -208,6 +209,12 @@ def _lower_first(sentence: str) -> str:
 def _with_severity(rule: Rule, text: LocalizedText) -> LocalizedText:
     if rule.severity is Severity.ERROR:
         return text
+    if rule.severity is Severity.PRINCIPLE:
+        return LocalizedText(
+            f"原則として、{text.ja.removesuffix('。')}（例外とする場合は、申請時に理由の記入が必要です）。",
+            f"As a rule: {_lower_first(text.en)} (An exception needs a written justification "
+            "when applying.)",
+        )
     return LocalizedText(
         f"{text.ja}（目安：満たさなくても申請はできます）",
         f"{text.en} (A guideline: applications that miss it can still be submitted.)",

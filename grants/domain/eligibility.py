@@ -24,6 +24,7 @@ from grants.domain.definitions import (
 from grants.domain.findings import Finding, LocalizedText, Severity
 
 RuleCheck = Callable[[Any, Program, ApplicationData], list[Finding]]
+JUSTIFICATIONS_KEY: Final = "_justifications"  # field ids start with a letter
 
 
 def check_min_local_governments(
@@ -128,7 +129,14 @@ def evaluate(program: Program, data: ApplicationData) -> list[Finding]:
     for rule in program.rules:
         if rule.when is None or holds(rule.when, data, program):
             findings += RULE_CHECKS[rule.kind](rule, program, data)
-    return findings
+    return [finding.justified_by(justifications(data)) for finding in findings]
+
+
+def justifications(data: ApplicationData) -> dict[str, object]:
+    """The applicant's written reasons for exceptions to rules "in principle", by rule id; kept
+    in the answers under a key no field id can take, so the snapshot freezes them."""
+    stored = data.answers.get(JUSTIFICATIONS_KEY)
+    return dict(stored) if isinstance(stored, dict) else {}
 
 
 def _period_findings(program: Program, data: ApplicationData) -> list[Finding]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from grants.domain import records, workflow
 from grants.domain.application_data import ApplicationData
 from grants.domain.budget import BudgetSummary, summarize
 from grants.domain.definitions import Program as ProgramDefinition
-from grants.domain.eligibility import evaluate
+from grants.domain.eligibility import JUSTIFICATIONS_KEY, evaluate
 from grants.domain.errors import DomainError
 from grants.domain.findings import Finding, LocalizedText, Severity
 from grants.domain.workflow import Action, Role, State
@@ -25,6 +26,7 @@ from grants.services.programs import definition_of
 from grants.storage import Storage
 
 SNAPSHOT_FORMAT = "grants.snapshot/1"
+JUSTIFICATION_CHARS = 4000  # like a long_text field
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 
@@ -164,6 +166,32 @@ def save_answers(
     session.flush()  # the version column makes a concurrent UPDATE fail here
 
 
+def justify(
+    session: Session,
+    application: Application,
+    texts: Mapping[str, str],
+    *,
+    actor: User,
+    now: dt.datetime,
+) -> None:
+    """Keep the applicant's reasons for exceptions to rules "in principle" in the answers (so the
+    snapshot freezes them); only rules that are in principle are kept, each text trimmed and
+    bounded."""
+    _ensure_editable(application)
+    definition = definition_of(application.program_version)
+    principle = {r.id for r in definition.rules if r.severity is Severity.PRINCIPLE}
+    kept = {
+        rule_id: text.strip()[:JUSTIFICATION_CHARS]
+        for rule_id, text in texts.items()
+        if rule_id in principle and text.strip()
+    }
+    answers = dict(application.answers)
+    answers[JUSTIFICATIONS_KEY] = kept
+    application.answers = answers
+    _mark_changed(application, actor, now)
+    session.flush()
+
+
 def _mark_changed(application: Application, actor: User, now: dt.datetime) -> None:
     """Make the next flush UPDATE the row, bumping its lock version, even when no column value
     differs (same answers, or two changes within one clock tick): others must see it changed.
@@ -248,7 +276,7 @@ def submit(
         raise CallClosed(definition.id)
     new_state = workflow.fire(application.state, Action.SUBMIT, Role.APPLICANT)
     findings = findings_for(application)
-    blocking = [f for f in findings if f.severity is Severity.ERROR]
+    blocking = [f for f in findings if f.blocking]
     blocking += _missing_files(application, storage)
     if blocking:
         raise SubmissionRefused(blocking)

@@ -20,7 +20,6 @@ from wtforms.validators import DataRequired
 from grants import clock
 from grants.db import get_session
 from grants.domain import workflow
-from grants.domain.findings import Severity
 from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.forms.builder import (
@@ -41,6 +40,7 @@ bp = Blueprint("apply", __name__)
 
 SEARCH_CHARS = 50  # a local government's name or code is far shorter
 ROW_KINDS = ("partners", "budget_lines")
+JUSTIFICATION_PREFIX = "justification-"  # + rule id, the text boxes beside in-principle findings
 
 
 class SubmitForm(FlaskForm):
@@ -300,7 +300,7 @@ def _render_check(application: Application, form: SubmitForm, **extra: Any) -> s
     context = _context(application)
     definition = context["definition"]
     summary = apply.budget_summary(application)
-    blocking = [f for f in context["findings"] if f.severity is Severity.ERROR]
+    blocking = [f for f in context["findings"] if f.blocking]
     return render_template(
         "apply/check.html",
         form=form,
@@ -319,9 +319,10 @@ def submit(application_id: int) -> str | Response:
     form = SubmitForm()
     if application.state is workflow.State.SUBMITTED:
         return redirect(url_for(".show", application_id=application.id), code=303)
+    db = get_session()
+    _keep_justifications(db, application)
     if not form.validate():
         return _render_check(application, form), 422
-    db = get_session()
     try:
         receipt = apply.submit(
             db, application, actor=current_user, storage=storage(), now=clock.now()
@@ -336,6 +337,18 @@ def submit(application_id: int) -> str | Response:
     return redirect(
         url_for(".receipt", application_id=application.id, number=receipt.number), code=303
     )
+
+
+def _keep_justifications(db: Any, application: Application) -> None:
+    """Save the reasons typed beside in-principle findings, even if the submission then fails."""
+    texts = {
+        key.removeprefix(JUSTIFICATION_PREFIX): value
+        for key, value in request.form.items()
+        if key.startswith(JUSTIFICATION_PREFIX)
+    }
+    if texts and application.state in workflow.EDITABLE_STATES:
+        apply.justify(db, application, texts, actor=current_user, now=clock.now())
+        db.commit()
 
 
 @bp.get("/applications/<int:application_id>/receipt/<int:number>")
