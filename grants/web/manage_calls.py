@@ -41,7 +41,7 @@ class SettingsForm(FlaskForm):
 
 
 class ReviewerForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("E-mail address"),
                        validators=[DataRequired(), Email(check_deliverability=False)])
 
