@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",  # "production" refuses to start without SECRET_KEY and DATABASE_URL
     "INSTANCE_DIR": str(PROJECT_ROOT / "instance"),
     "DATABASE_URL": None,  # default: sqlite:///<INSTANCE_DIR>/grants.sqlite
+    "ALLOW_SQLITE": False,  # production refuses SQLite unless this is set (a one-machine install)
     "STORAGE_DIR": None,  # default: <INSTANCE_DIR>/files
     "PROGRAMS_DIR": str(PROJECT_ROOT / "programs"),
     "RUBRICS_DIR": str(PROJECT_ROOT / "rubrics"),
@@ -88,6 +89,8 @@ def load_settings(
             settings[key] = int(settings[key])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{ENV_PREFIX}{key} must be a whole number") from exc
+    settings["ALLOW_SQLITE"] = str(settings["ALLOW_SQLITE"]).lower() in ("1", "true", "yes")
+    settings["DATABASE_URL"] = _with_driver(settings["DATABASE_URL"])
     _fill_defaults(settings)
     _validate(settings)
     # One request may carry several files of a step; each file is checked against MAX_UPLOAD_MB
@@ -119,10 +122,11 @@ def _validate(settings: dict[str, Any]) -> None:
             raise ConfigError("SECRET_KEY must be set in production (a long random string)")
         if not settings["DATABASE_URL"]:
             raise ConfigError("DATABASE_URL must be set in production (PostgreSQL)")
-        if len(str(settings["SECRET_KEY"]).encode()) < MIN_SECRET_KEY_BYTES:
+        _validate_production_secret(str(settings["SECRET_KEY"]))
+        if settings["DATABASE_URL"].startswith("sqlite") and not settings["ALLOW_SQLITE"]:
             raise ConfigError(
-                f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production "
-                '(e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+                "DATABASE_URL is SQLite: production expects PostgreSQL (set GRANTS_ALLOW_SQLITE=1 "
+                "to run a single-machine install on SQLite anyway)"
             )
     if not settings["SECRET_KEY"]:
         raise ConfigError("SECRET_KEY is empty")
@@ -133,6 +137,24 @@ def _validate(settings: dict[str, Any]) -> None:
             raise ConfigError(f"{ENV_PREFIX}{key} must be at least 1")
     if settings["DEFAULT_LOCALE"] not in ("ja", "en"):
         raise ConfigError("GRANTS_DEFAULT_LOCALE must be 'ja' or 'en'")
+
+
+def _validate_production_secret(key: str) -> None:
+    """Refuse a short key, or the README's placeholder pasted as it is."""
+    hint = '(e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production {hint}")
+    if any(c.isspace() or c in "<>" for c in key):
+        raise ConfigError(f"SECRET_KEY looks like placeholder text: use a random string {hint}")
+
+
+def _with_driver(url: str | None) -> str | None:
+    """Accept ``postgres://`` and ``postgresql://`` (as hosting platforms write them)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url and url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def _instance_secret(instance: Path) -> str:

@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
         calls,
         errors,
         files,
+        health,
         limits,
         manage_applications,
         manage_calls,
@@ -63,7 +64,7 @@ def register_blueprints(app: Flask) -> None:
         review,
     )
 
-    for blueprint in (auth.bp, account.bp, organization.bp, calls.bp, apply.bp, files.bp,
+    for blueprint in (health.bp, auth.bp, account.bp, organization.bp, calls.bp, apply.bp, files.bp,
                       review.bp, manage_calls.bp, manage_applications.bp, audit.bp, packets.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
