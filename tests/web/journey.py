@@ -113,3 +113,7 @@ def fill_application(client: Any, definition: Program, application_id: int,
             content_type="multipart/form-data",
         )
         assert response.status_code == 303, (step.id, response.status_code, response.text[:3000])
+
+
+def step_url(application: Any, step: str = "overview") -> str:
+    return f"/applications/{application.id}/steps/{step}"

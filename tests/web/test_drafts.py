@@ -8,22 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from grants.domain.workflow import Role
-from grants.models import Program
-from grants.services import apply
 from tests.conftest import NOW, csrf_token
-from tests.web.journey import TINY_PDF, lock_version
-
-
-@pytest.fixture
-def draft(session, make_user):
-    user = make_user(Role.APPLICANT, lg_code="011002")
-    application = apply.start(session, session.get(Program, "ict-kizuna-2010"), actor=user, now=NOW)
-    session.commit()
-    return user, application
-
-
-def step_url(application, step="overview"):
-    return f"/applications/{application.id}/steps/{step}"
+from tests.web.journey import TINY_PDF, lock_version, step_url
 
 
 def test_save_step_keeps_answers_and_resumes(client, auth, session, draft):

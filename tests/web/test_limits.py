@@ -12,32 +12,12 @@ from werkzeug.test import EnvironBuilder
 
 from grants import create_app
 from grants.domain.workflow import Role
-from grants.models import Program
-from grants.services import apply
 from grants.web import limits
-from tests.conftest import NOW, csrf_token
-from tests.web.journey import TINY_PDF, lock_version
+from tests.conftest import csrf_token
+from tests.web.journey import TINY_PDF, lock_version, step_url
 
 MiB = 1024 * 1024
 FORM_TOO_LARGE = "送信されたデータがこのページで受け付けられる量（%d MB、または一度に送れる項目数）"
-
-
-@pytest.fixture
-def app(app):
-    limits.install(app)
-    return app
-
-
-@pytest.fixture
-def draft(session, make_user):
-    user = make_user(Role.APPLICANT, lg_code="011002")
-    application = apply.start(session, session.get(Program, "ict-kizuna-2010"), actor=user, now=NOW)
-    session.commit()
-    return user, application
-
-
-def step_url(application, step="overview"):
-    return f"/applications/{application.id}/steps/{step}"
 
 
 def post_large(client, url, data):

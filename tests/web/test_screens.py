@@ -14,20 +14,8 @@ from grants.models import BatchJob, BatchState, Program
 from grants.services import apply
 from grants.services.reviewing import rubric_version_for
 from tests.conftest import NOW
-from tests.web.journey import TINY_PDF, lock_version
+from tests.web.journey import TINY_PDF, lock_version, step_url
 from tests.web.reviewflow import KEY, clone_in_review, review_all, rubric_for, submit_application
-
-
-@pytest.fixture
-def draft(session, make_user):
-    user = make_user(Role.APPLICANT, lg_code="011002")
-    application = apply.start(session, session.get(Program, KEY), actor=user, now=NOW)
-    session.commit()
-    return user, application
-
-
-def step_url(application, step="overview"):
-    return f"/applications/{application.id}/steps/{step}"
 
 
 class Page(HTMLParser):
