@@ -62,7 +62,7 @@ translations: $(STAMP)
 		echo "translations: none to compile"; \
 	fi
 
-# pybabel skips folders starting with "_" by default: templates/_macros must be read too.
+# pybabel skips folders starting with "_" by default: grants/templates/_macros must be read too.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --ignore-dirs='.* __pycache__' \
 		-o $(VENV)/messages.pot .

@@ -21,14 +21,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from grants import cli, db, filemodes, templating
-    from grants.config import PROJECT_ROOT, load_settings
+    from grants.config import load_settings
     from grants.web import install_request_hooks, register_blueprints
 
-    app = Flask(
-        __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
-    )
+    app = Flask(__name__)  # templates/ and static/ inside the package
     settings = load_settings(overrides=config)
     app.config.from_mapping(settings)
     app.config.update(

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent  # templates, static, migrations, examples
+PROJECT_ROOT = PACKAGE_ROOT.parent  # a checkout; an installed package has none to speak of
 
 ENV_PREFIX = "GRANTS_"
 # Well-known names also read without the prefix, as hosting platforms set them.
@@ -25,8 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: sqlite:///<INSTANCE_DIR>/grants.sqlite
     "ALLOW_SQLITE": False,  # production refuses SQLite unless this is set (a one-machine install)
     "STORAGE_DIR": None,  # default: <INSTANCE_DIR>/files
-    "PROGRAMS_DIR": str(PROJECT_ROOT / "programs"),
-    "RUBRICS_DIR": str(PROJECT_ROOT / "rubrics"),
+    "PROGRAMS_DIR": str(PACKAGE_ROOT / "programs"),
+    "RUBRICS_DIR": str(PACKAGE_ROOT / "rubrics"),
     "SECRET_KEY": None,  # default (development only): generated once into <INSTANCE_DIR>/secret_key
     "REDIS_URL": None,  # set: background jobs (batch downloads) go to RQ workers; unset: inline
     "RQ_QUEUE": "grants",  # the RQ queue the workers listen on (`rq worker grants`)

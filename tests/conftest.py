@@ -22,6 +22,7 @@ from alembic.config import Config
 from sqlalchemy.orm import Session, sessionmaker
 
 from grants import clock, create_app
+from grants.config import PACKAGE_ROOT
 from grants.db import create_engine
 from grants.domain.identifiers import corporate_number
 from grants.domain.workflow import Role
@@ -47,7 +48,7 @@ def database_url(backend: str, tmp_dir: Path) -> str:
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(PACKAGE_ROOT / "migrations"))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
@@ -69,7 +70,7 @@ def engine(
         reset_postgres(engine)
     upgrade(engine)
     with Session(engine) as session:
-        sync_catalog(session, ROOT / "programs", ROOT / "rubrics", now=NOW)
+        sync_catalog(session, PACKAGE_ROOT / "programs", PACKAGE_ROOT / "rubrics", now=NOW)
         session.commit()
     yield engine
     engine.dispose()
@@ -105,7 +106,7 @@ def app_config(tmp_path: Path, engine: sa.Engine) -> dict[str, Any]:
         "DATABASE_URL": engine.url.render_as_string(hide_password=False),
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "STORAGE_DIR": str(tmp_path / "files"),
-        "PROGRAMS_DIR": str(ROOT / "programs"),
+        "PROGRAMS_DIR": str(PACKAGE_ROOT / "programs"),
         "WTF_CSRF_ENABLED": False,
         "BATCH_RUNNER": "request",  # the test's data lives in its rolled-back transaction
     }

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from grants.config import PACKAGE_ROOT
 from tests.conftest import ROOT
 
 _OWN_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "REDIS_URL", "TEST_DATABASE_URL")
@@ -33,10 +34,10 @@ def check(tmp_path: Path) -> subprocess.CompletedProcess[str]:
 
 def folders(tmp_path: Path) -> Path:
     """Copy the shipped rubrics and one program; return the programs folder."""
-    shutil.copytree(ROOT / "rubrics", tmp_path / "rubrics")
+    shutil.copytree(PACKAGE_ROOT / "rubrics", tmp_path / "rubrics")
     programs = tmp_path / "programs"
     programs.mkdir()
-    shutil.copy(ROOT / "programs" / f"{PROGRAM}.yaml", programs)
+    shutil.copy(PACKAGE_ROOT / "programs" / f"{PROGRAM}.yaml", programs)
     return programs
 
 

@@ -22,7 +22,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from grants import db
-from grants.config import PROJECT_ROOT
+from grants.config import PACKAGE_ROOT
 
 grants_cli = AppGroup("grants", help="Set up and maintain a Grants installation.")
 
@@ -35,9 +35,12 @@ def init_app(app: Flask) -> None:
 
 
 def alembic_config() -> Config:
-    """Return the Alembic configuration of this checkout (alembic.ini, migrations/)."""
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    """Return the Alembic configuration of the installed package (grants/migrations).
+
+    No alembic.ini is needed: a wheel installed outside a checkout migrates the same way.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(PACKAGE_ROOT / "migrations"))
     return config
 
 

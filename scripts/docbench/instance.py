@@ -22,6 +22,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from grants import create_app
+from grants.config import PACKAGE_ROOT
 from grants.db import create_engine
 from grants.services.catalog import sync_catalog
 from tests.conftest import NOW  # inside every program's demo call window
@@ -51,7 +52,7 @@ def upgrade(url: str) -> None:
     """Migrate to head with Alembic, as tests/conftest.py and ``grants migrate`` do."""
     engine = create_engine(url)
     config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(PACKAGE_ROOT / "migrations"))
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -101,7 +102,7 @@ def instance(backend: str, postgres_url: str) -> Iterator[Instance]:
         plain = sa.create_engine(url)
         stack.callback(plain.dispose)
         with Session(plain) as session:
-            sync_catalog(session, ROOT / "programs", ROOT / "rubrics", now=NOW)
+            sync_catalog(session, PACKAGE_ROOT / "programs", PACKAGE_ROOT / "rubrics", now=NOW)
             session.commit()
         config: dict[str, Any] = {
             "TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": url,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from grants.config import PACKAGE_ROOT
 from grants.domain.definitions import Program, load_program_file
-from tests.conftest import ROOT
 from tests.web.journey import TINY_PDF, field_value
 
 KEY = "ict-kizuna-2010"
-DEFINITION: Program = load_program_file(ROOT / "programs" / f"{KEY}.yaml")
+DEFINITION: Program = load_program_file(PACKAGE_ROOT / "programs" / f"{KEY}.yaml")
 PARTNER = ("072133", "伊達市")  # found by name in the partner search: 伊達 has two
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from grants import clock, create_app
-from tests.conftest import NOW, ROOT
+from grants.config import PACKAGE_ROOT
+from tests.conftest import NOW
 
 try:
     from axe_playwright_python.sync_playwright import Axe
@@ -74,8 +75,8 @@ class Server:
             "SECRET_KEY": "browser-tests-secret",
             "DATABASE_URL": f"sqlite:///{instance / 'grants.sqlite'}",
             "INSTANCE_DIR": str(instance),
-            "PROGRAMS_DIR": str(ROOT / "programs"),
-            "RUBRICS_DIR": str(ROOT / "rubrics"),
+            "PROGRAMS_DIR": str(PACKAGE_ROOT / "programs"),
+            "RUBRICS_DIR": str(PACKAGE_ROOT / "rubrics"),
             "BATCH_RUNNER": "request",
         })
         # What `make run` does first: migrate, load the programs, create the demo accounts.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from grants.config import PACKAGE_ROOT
 from grants.domain.definitions import load_program_file, parse_program
 from grants.domain.errors import DefinitionErrors
 from grants.domain.program_references import program_warnings
@@ -228,7 +229,7 @@ def test_a_call_closing_at_2359_is_warned_about():
 
 
 def test_the_shipped_programs_have_no_warnings():
-    for path in sorted((ROOT / "programs").glob("*.yaml")):
+    for path in sorted((PACKAGE_ROOT / "programs").glob("*.yaml")):
         assert program_warnings(path.read_text(encoding="utf-8"), path.name) == []
 
 

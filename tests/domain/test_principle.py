@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from grants.config import PACKAGE_ROOT
 from grants.domain.definitions import load_program_file
 from grants.domain.describe import describe
 from grants.domain.eligibility import JUSTIFICATIONS_KEY, evaluate
 from grants.domain.errors import DefinitionErrors
 from grants.domain.findings import Finding, Severity
-from tests.conftest import ROOT
 
 BODY = """\
 applicant_types: [local_government]
@@ -36,7 +36,7 @@ BAN = "no-equipment-purchase"
 
 
 def _program(program_id: str):
-    return load_program_file(ROOT / "programs" / f"{program_id}.yaml")
+    return load_program_file(PACKAGE_ROOT / "programs" / f"{program_id}.yaml")
 
 
 def _by_rule(findings: list[Finding], rule_id: str) -> list[Finding]:

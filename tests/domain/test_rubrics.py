@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from grants.config import PACKAGE_ROOT
 from grants.domain.definitions import load_program_file
 from grants.domain.errors import DefinitionError, DefinitionErrors
 from grants.domain.findings import LocalizedText
@@ -18,8 +19,8 @@ from grants.domain.rubrics import Rubric, Unrated, load_rubric_file, parse_rubri
 from grants.domain.scoring import aggregate, score
 
 ROOT = Path(__file__).resolve().parents[2]
-RUBRIC_FILES = sorted((ROOT / "rubrics").glob("*.yaml"))
-PROGRAM_FILES = sorted((ROOT / "programs").glob("*.yaml"))
+RUBRIC_FILES = sorted((PACKAGE_ROOT / "rubrics").glob("*.yaml"))
+PROGRAM_FILES = sorted((PACKAGE_ROOT / "programs").glob("*.yaml"))
 
 # Criteria every shipped rubric must have (by id), with the signals each must show at least.
 REQUIRED_CRITERIA: dict[str, set[str]] = {

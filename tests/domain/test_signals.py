@@ -28,7 +28,7 @@ from grants.domain.signals import (
     compute_signals,
 )
 
-PROGRAMS = Path(__file__).resolve().parents[2] / "programs"
+PROGRAMS = Path(__file__).resolve().parents[2] / "grants" / "programs"
 KIZUNA_FILE = PROGRAMS / "ict-kizuna-2010.yaml"
 
 NOT_ASKED = LocalizedText("この公募では尋ねていません", "not asked in this call")

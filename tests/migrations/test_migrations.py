@@ -24,6 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import grants.models  # noqa: F401  (registers every table)
+from grants.config import PACKAGE_ROOT
 from grants.db import Base, create_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def alembic_config(output: io.StringIO | None = None) -> Config:
     config = Config(str(ROOT / "alembic.ini"), output_buffer=output)
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(PACKAGE_ROOT / "migrations"))
     return config
 
 

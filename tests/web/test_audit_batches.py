@@ -29,13 +29,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from grants import create_app, jobs
+from grants.config import PACKAGE_ROOT
 from grants.db import create_engine
 from grants.domain.workflow import Role
 from grants.models import Application, AuditEvent, BatchJob, BatchState, Decision, User
 from grants.services import accounts, batches
 from grants.services.audit import AuditTag
 from grants.services.catalog import sync_catalog
-from tests.conftest import BACKENDS, NOW, PASSWORD, ROOT, AuthActions, upgrade
+from tests.conftest import BACKENDS, NOW, PASSWORD, AuthActions, upgrade
 from tests.web.reviewflow import KEY, submit_application
 from tests.web.test_audit_search import OTHER_KEY, fund, organization
 
@@ -170,7 +171,7 @@ def file_database(request, tmp_path) -> Iterator[sa.Engine]:
     try:
         upgrade(engine)
         with Session(engine) as session:
-            sync_catalog(session, ROOT / "programs", ROOT / "rubrics", now=NOW)
+            sync_catalog(session, PACKAGE_ROOT / "programs", PACKAGE_ROOT / "rubrics", now=NOW)
             session.commit()
         yield engine
     finally:

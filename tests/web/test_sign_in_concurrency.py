@@ -20,11 +20,12 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from grants import clock, create_app
+from grants.config import PACKAGE_ROOT
 from grants.db import create_engine
 from grants.domain.workflow import Role
 from grants.services import accounts
 from grants.web.auth import error_message
-from tests.conftest import BACKENDS, NOW, PASSWORD, ROOT, database_url, upgrade
+from tests.conftest import BACKENDS, NOW, PASSWORD, database_url, upgrade
 from tests.web.accounts_helpers import link_in, mails_to
 
 LIMIT = 5
@@ -50,7 +51,7 @@ def app_on_file(request, tmp_path) -> Iterator[tuple[Flask, Session]]:
     app = create_app({
         "TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "concurrency-test",
         "DATABASE_URL": url, "INSTANCE_DIR": str(tmp_path / "instance"),
-        "STORAGE_DIR": str(tmp_path / "files"), "PROGRAMS_DIR": str(ROOT / "programs"),
+        "STORAGE_DIR": str(tmp_path / "files"), "PROGRAMS_DIR": str(PACKAGE_ROOT / "programs"),
         "SIGNIN_MAX_FAILURES": LIMIT,
     })
     with Session(engine) as session:
