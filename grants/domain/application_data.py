@@ -20,13 +20,17 @@ class _RowsField(Protocol):
 
 
 class FormLayout(Protocol):
-    """Which fields hold the partners and budget rows: all this module needs of a program.
+    """Which fields hold the partners, consortium and budget rows: all this module needs of a
+    program.
 
     A protocol rather than `definitions.Program`, so these plain types import nothing above them.
     """
 
     @property
     def partners_field(self) -> _RowsField | None: ...
+
+    @property
+    def consortium_field(self) -> _RowsField | None: ...
 
     @property
     def budget_field(self) -> _RowsField | None: ...
@@ -49,6 +53,25 @@ ORG_TYPE_LABELS: Mapping[str, LocalizedText] = {
 }
 
 
+class MemberKind(StrEnum):
+    """Kinds of consortium (連携主体) members; stored by value. A local government is named by
+    its 全国地方公共団体コード, a corporation or an NPO by its 法人番号, another body (任意団体 …)
+    by its 法人番号 when it has one."""
+
+    LOCAL_GOVERNMENT = "local_government"
+    CORPORATION = "corporation"
+    NPO = "npo"
+    OTHER = "other"
+
+
+MEMBER_KIND_LABELS: Mapping[str, LocalizedText] = {
+    MemberKind.LOCAL_GOVERNMENT: LocalizedText("地方公共団体", "local governments"),
+    MemberKind.CORPORATION: LocalizedText("法人（企業・第3セクター等）", "corporations"),
+    MemberKind.NPO: LocalizedText("NPO法人", "NPOs"),
+    MemberKind.OTHER: LocalizedText("その他の団体", "other organizations"),
+}
+
+
 class Acquisition(StrEnum):
     """How a budget line's item is obtained; matters in `equipment` categories."""
 
@@ -68,7 +91,9 @@ ACQUISITION_LABELS: Mapping[str, LocalizedText] = {
 
 @dataclass(frozen=True)
 class Partner:
-    """One participant listed in the partners field; `code` only for a local government."""
+    """One participant listed in the partners or the consortium field: `code` is a local
+    government's 全国地方公共団体コード, or a consortium member's 法人番号 (`kind` says
+    which)."""
 
     code: str | None
     name: str
@@ -142,6 +167,14 @@ class ApplicationData:
             return []
         return [Partner.from_answer(row) for row in _rows(self.answers.get(partners_field.id))]
 
+    def consortium_members(self, program: FormLayout) -> list[Partner]:
+        """Return the rows of the program's consortium field (empty when it has none): an
+        application listing members is made by its lead on behalf of a consortium."""
+        consortium_field = program.consortium_field
+        if consortium_field is None:
+            return []
+        return [Partner.from_answer(row) for row in _rows(self.answers.get(consortium_field.id))]
+
     def budget_lines(self, program: FormLayout) -> list[BudgetLine]:
         """Return the rows of the program's budget_lines field (empty when it has none)."""
         budget_field = program.budget_field
@@ -150,19 +183,27 @@ class ApplicationData:
         return [BudgetLine.from_answer(row) for row in _rows(self.answers.get(budget_field.id))]
 
     def local_government_codes(self, program: FormLayout) -> frozenset[str]:
-        """Return the distinct registry codes of the lead and the local-government partners.
+        """Return the distinct registry codes of the lead, the local-government partners and
+        the local-government consortium members.
 
         Only a code that is exactly a local government's registry code counts (an exact key
         lookup, so ``"011002\\n"``, a ward, an unknown code or a wrong check digit never do),
         and only on a local-government row: a code left on an NPO's row names nobody. Codes
         are canonical when stored (the forms normalize them); the same one twice counts once.
         """
-        codes: Iterable[str | None] = [
-            self.lead_local_government,
-            *(p.code for p in self.partners(program) if p.kind == OrgType.LOCAL_GOVERNMENT),
-        ]
-        return frozenset(c for c in codes if c and localgov.get(c) is not None)
+        rows = [*self.partners(program), *self.consortium_members(program)]
+        return _registry_codes(self.lead_local_government, rows)
+
+    def consortium_local_government_codes(self, program: FormLayout) -> frozenset[str]:
+        """Return the distinct registry codes of the lead and the consortium's local
+        governments, counted as `local_government_codes` counts (partners left out)."""
+        return _registry_codes(self.lead_local_government, self.consortium_members(program))
 
     def attachment_count(self, field_id: str) -> int:
         """Return how many files were uploaded in a file field."""
         return int(self.attachments.get(field_id, 0) or 0)
+
+
+def _registry_codes(lead: str | None, rows: Iterable[Partner]) -> frozenset[str]:
+    codes = [lead, *(row.code for row in rows if row.kind == OrgType.LOCAL_GOVERNMENT)]
+    return frozenset(c for c in codes if c and localgov.get(c) is not None)

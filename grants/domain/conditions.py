@@ -27,7 +27,9 @@ from grants.domain.application_data import ApplicationData, FormLayout, OrgType
 from grants.domain.errors import Loc
 
 FieldId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
-COUNTABLE_KINDS = frozenset({"number", "yen", "multi_choice", "file", "partners", "budget_lines"})
+COUNTABLE_KINDS = frozenset(
+    {"number", "yen", "multi_choice", "file", "partners", "consortium", "budget_lines"}
+)
 _ANSWER_TYPES = {"yes_no": bool, "number": int, "yen": int}
 _TYPE_WORDS = {bool: "true or false", int: "whole numbers", str: "texts"}
 _FORM_NAMES = ("field", "applicant_type", "local_governments_at_least", "all", "any", "not")
@@ -109,7 +111,8 @@ def holds(condition: Condition, data: ApplicationData, program: FormShape) -> bo
     """Return whether `condition` is true for this application.
 
     A multi_choice answer `equals` a value when the value is among those chosen; `at_least`
-    compares a number, or counts chosen values, partners, budget lines or uploaded files.
+    compares a number, or counts chosen values, partners, consortium members, budget lines or
+    uploaded files.
     """
     form = condition.form
     if form == "all":
@@ -197,7 +200,7 @@ def show(value: object) -> str:
 def value_problem(field: Mapping[str, object], value: object, choices: Sequence[str] | None) -> str:
     """Explain why `value` can never match an answer of the (raw) field; "" when it can."""
     kind, name = field.get("kind"), field.get("id")
-    if kind in ("file", "partners", "budget_lines"):
+    if kind in ("file", "partners", "consortium", "budget_lines"):
         return f"a {kind} field has no single answer to compare; use at_least"
     expected = _ANSWER_TYPES.get(str(kind), str)
     if type(value) is not expected:

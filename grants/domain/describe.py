@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grants.domain import consortia
 from grants.domain.application_data import ORG_TYPE_LABELS
 from grants.domain.budget import (
     acquisition_words,
@@ -23,6 +24,7 @@ from grants.domain.definitions import (
     AmountCapRule,
     CapCase,
     CategoryShareRule,
+    ConsortiumLocalGovernmentsRule,
     ForbiddenAcquisitionRule,
     MinLocalGovernmentsRule,
     Program,
@@ -42,17 +44,28 @@ _ORG_EN = {  # singular, for "the applicant is ..." (ORG_TYPE_LABELS are plural 
 
 
 def describe(program: Program) -> list[LocalizedText]:
-    """Return sentences for the call page: who may apply, the amounts (caps by case), the budget
-    rules, required attachments and answers, the minimum of local governments, and a note when
-    the settings are examples.
+    """Return sentences for the call page: who may apply (alone, and as a consortium's lead),
+    the amounts (caps by case), the budget rules, required attachments and answers, the minimum
+    of local governments, and a note when the settings are examples.
     """
     who = [t.value for t in program.applicant_types]
+    lead = list(consortia.leads(program))
+    alone = ("単独で", " alone") if lead else ("", "")
     sentences = [
         LocalizedText(
-            f"申請できるのは{'、'.join(ORG_TYPE_LABELS[t].ja for t in who)}です。",
-            f"Who may apply: {join_en([_ORG_EN[t] for t in who], 'or')}.",
+            f"{alone[0]}申請できるのは{'、'.join(ORG_TYPE_LABELS[t].ja for t in who)}です。",
+            f"Who may apply{alone[1]}: {join_en([_ORG_EN[t] for t in who], 'or')}.",
         )
     ]
+    if lead:
+        sentences.append(
+            LocalizedText(
+                "コンソーシアム（連携主体）として申請することもできます。代表団体になれるのは"
+                f"{'、'.join(ORG_TYPE_LABELS[t].ja for t in lead)}で、構成員を申請書に記入します。",
+                "A consortium (連携主体) may also apply: its lead, listing the members in the "
+                f"application, is {join_en([_ORG_EN[t] for t in lead], 'or')}.",
+            )
+        )
     for rule in program.rules:
         for sentence in _describe_rule(program, rule):
             sentences.append(_with_severity(rule, _with_when(program, rule.when, sentence)))
@@ -96,6 +109,8 @@ def _describe_rule(program: Program, rule: Rule) -> list[LocalizedText]:
 
 
 def _describe_requirement(program: Program, rule: Rule) -> LocalizedText:
+    if isinstance(rule, ConsortiumLocalGovernmentsRule):
+        return consortia.requirement_sentence(rule)
     if isinstance(rule, MinLocalGovernmentsRule):
         return LocalizedText(
             f"{rule.min}団体以上の地方公共団体（申請団体を含む）の参加が必要です。",

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from grants.domain import budget
-from grants.domain.application_data import ORG_TYPE_LABELS, ApplicationData
+from grants.domain import budget, consortia
+from grants.domain.application_data import ApplicationData
 from grants.domain.conditions import answer_value, holds, matches, visibility
 from grants.domain.definitions import (
     ChoiceField,
@@ -72,6 +72,7 @@ def check_required_answer(
 RULE_CHECKS: Final[Mapping[str, RuleCheck]] = MappingProxyType(
     {
         "min_local_governments": check_min_local_governments,
+        "consortium_local_governments": consortia.check_consortium_local_governments,
         "required_attachment": check_required_attachment,
         "required_answer": check_required_answer,
         "amount_cap": budget.check_amount_cap,
@@ -82,13 +83,14 @@ RULE_CHECKS: Final[Mapping[str, RuleCheck]] = MappingProxyType(
 
 
 def precheck(program: Program, applicant_type: str, answers: Mapping[str, object]) -> list[Finding]:
-    """Check whether an organization may start an application: its type, and the yes/no
-    eligibility questions (`answers` maps question id to bool).
+    """Check whether an organization may start an application: its type (alone, or as the
+    lead of a consortium), and the yes/no eligibility questions (`answers` maps question id to
+    bool).
 
     Returns:
         The reasons it may not apply, in both languages; an empty list means it may apply.
     """
-    findings = _applicant_type_findings(program, applicant_type)
+    findings = _applicant_type_findings(program, applicant_type, None)
     for question in program.eligibility_questions:
         answer = answers.get(question.id)
         if answer is None:
@@ -107,24 +109,18 @@ def precheck(program: Program, applicant_type: str, answers: Mapping[str, object
 
 
 def evaluate(program: Program, data: ApplicationData) -> list[Finding]:
-    """Evaluate an application: applicant type, required visible fields, then every rule in
-    order (a rule whose `when` is false is skipped). Answers of hidden fields are ignored.
+    """Evaluate an application: applicant type (alone, or as a consortium's lead when members
+    are listed), required visible fields, then every rule in order (a rule whose `when` is
+    false is skipped). Answers of hidden fields are ignored.
 
     Returns:
         Every finding; those with severity ERROR block submission.
     """
     shown, data = visibility(program, data)
-    findings = _applicant_type_findings(program, data.applicant_type)
+    findings = _applicant_type_findings(program, data.applicant_type, data)
     for field in program.all_fields():
         if field.required and field.id in shown and _unanswered(field, data):
-            text = LocalizedText(
-                f"「{field.label.ja}」は必須です", f"“{field.label.en}” is required."
-            )
-            findings.append(
-                Finding(
-                    f"required_field-{field.id}", "required_field", Severity.ERROR, text, field.id
-                )
-            )
+            findings.append(_required_finding(field))
     findings += _period_findings(program, data)
     for rule in program.rules:
         if rule.when is None or holds(rule.when, data, program):
@@ -160,17 +156,11 @@ def _period_findings(program: Program, data: ApplicationData) -> list[Finding]:
     return findings
 
 
-def _applicant_type_findings(program: Program, applicant_type: str) -> list[Finding]:
-    if applicant_type in program.applicant_types:
-        return []
-    allowed = [ORG_TYPE_LABELS[t] for t in program.applicant_types]
-    own = ORG_TYPE_LABELS.get(applicant_type, LocalizedText(applicant_type, applicant_type))
-    text = LocalizedText(
-        f"この公募に申請できるのは{'、'.join(t.ja for t in allowed)}です（申請者の種別：{own.ja}）",
-        f"Only {budget.join_en([t.en for t in allowed], 'or')} may apply to this call "
-        f"(the applicant is registered as: {own.en}).",
-    )
-    return [Finding("applicant_type", "applicant_type", Severity.ERROR, text, None)]
+def _applicant_type_findings(
+    program: Program, applicant_type: str, data: ApplicationData | None
+) -> list[Finding]:
+    problem = consortia.applicant_type_problem(program, applicant_type, data)
+    return [] if problem is None else [problem]
 
 
 def _required_finding(field: FormField) -> Finding:

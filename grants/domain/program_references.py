@@ -45,6 +45,7 @@ def program_warnings(text: str, filename: str) -> list[DefinitionError]:
 
 _NEEDS_FIELD = {
     "min_local_governments": "partners",
+    "consortium_local_governments": "consortium",
     "amount_cap": "budget_lines",
     "category_share": "budget_lines",
     "forbidden_acquisition": "budget_lines",
@@ -112,7 +113,7 @@ class _References:
             kind, source = field.get("kind"), field.get("choices_from")
             if source in ("tracks", "fields_of_use") and not items(self.data, source):
                 problems.append(((*loc, "choices_from"), f"needs a non-empty `{source}` list"))
-            if kind in ("partners", "budget_lines") and kind in single:
+            if kind in _SINGLE_KINDS and kind in single:
                 message = (
                     f"only one {kind} field is allowed (first at line {self._line(single[kind])})"
                 )
@@ -121,11 +122,22 @@ class _References:
         if "budget_lines" in single and not self.categories:
             message = "a budget_lines field needs at least one budget category (budget.categories)"
             problems.append(((*single["budget_lines"], "kind"), message))
+        problems += self._consortium_problems(single.get("consortium"))
         if items(self.data, "tracks") and not any(
             f.get("choices_from") == "tracks" and f.get("kind") == "choice" for _, f in self.fields
         ):
             problems.append((("tracks",), "tracks need a choice field with `choices_from: tracks`"))
         return problems
+
+    def _consortium_problems(self, field_loc: Loc | None) -> list[tuple[Loc, str]]:
+        """A consortium field and the `consortium` section (who may lead one) go together."""
+        has_section = isinstance(self.data.get("consortium"), Mapping)
+        if field_loc is not None and not has_section:
+            message = "a consortium field needs a `consortium` section saying who may lead one"
+            return [((*field_loc, "kind"), message)]
+        if field_loc is None and has_section:
+            return [(("consortium",), "a `consortium` section needs a field of kind consortium")]
+        return []
 
     def _rule_problems(self) -> list[tuple[Loc, str]]:
         problems: list[tuple[Loc, str]] = []
@@ -220,6 +232,7 @@ class _References:
 
 
 _LISTS_WITH_IDS = ("tracks", "fields_of_use", "eligibility_questions")
+_SINGLE_KINDS = ("partners", "consortium", "budget_lines")  # at most one field of each
 
 
 def _cycles(needs: Mapping[str, list[tuple[Loc, str]]]) -> list[tuple[Loc, list[str]]]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from grants.domain.application_data import ORG_TYPE_LABELS, ApplicationData
+from grants.domain.application_data import MEMBER_KIND_LABELS, ORG_TYPE_LABELS, ApplicationData
 from grants.domain.budget import summarize, yen, yen_ja
 from grants.domain.findings import LocalizedText
 from grants.domain.rounding import to_decimal
@@ -137,8 +137,10 @@ def local_governments(program: Program, data: ApplicationData) -> tuple[Localize
 
 
 def partner_kinds(program: Program, data: ApplicationData) -> tuple[LocalizedText, object]:
-    """The kinds of the listed partners: a diverse partnership, or one kind only?"""
-    kinds = Counter(partner.kind for partner in data.partners(program) if partner.kind)
+    """The kinds of the listed partners and consortium members: a diverse partnership, or one
+    kind only?"""
+    rows = [*data.partners(program), *data.consortium_members(program)]
+    kinds = Counter(row.kind for row in rows if row.kind)
     if not kinds:
         return LocalizedText("連携主体の記載なし", "no partners listed"), {}
     return _join_counts(kinds.items()), dict(kinds)
@@ -146,7 +148,8 @@ def partner_kinds(program: Program, data: ApplicationData) -> tuple[LocalizedTex
 
 def _join_counts(counts: Iterable[tuple[str, int]]) -> LocalizedText:
     pairs = sorted(counts)
-    label = {k: ORG_TYPE_LABELS.get(k, LocalizedText(k, k)) for k, _ in pairs}
+    labels = {**MEMBER_KIND_LABELS, **ORG_TYPE_LABELS}
+    label = {k: labels.get(k, LocalizedText(k, k)) for k, _ in pairs}
     return LocalizedText("、".join(f"{label[k].ja} {n}" for k, n in pairs),
                          ", ".join(f"{label[k].en}: {n}" for k, n in pairs))
 

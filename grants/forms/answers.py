@@ -23,6 +23,12 @@ ORGANIZATION_KIND_LABELS = {
     "npo": _l("NPO (NPO法人)"),
     "other": _l("Other organization"),
 }
+MEMBER_KIND_LABELS = {
+    "local_government": _l("Local government (地方公共団体)"),
+    "corporation": _l("Corporation (法人: a company, a third-sector company …)"),
+    "npo": _l("NPO (NPO法人)"),
+    "other": _l("Other organization"),
+}
 ACQUISITION_LABELS = {
     "none": _l("Not applicable"),
     "purchase": _l("Purchase"),

@@ -22,10 +22,12 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional, ValidationError
 
+from grants.domain.consortia import member_problems, member_row
 from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.forms.answers import (
     ACQUISITION_LABELS,
+    MEMBER_KIND_LABELS,
     ORGANIZATION_KIND_LABELS,
     YES_NO_LABELS,
     Bounds,
@@ -76,6 +78,36 @@ class PartnerRowForm(Form):
     def validate_name(self, field: StringField) -> None:
         if not self.is_blank() and self.kind.data != "local_government" and not field.data:
             raise ValidationError(_l("Enter the organization's name."))
+
+
+class MemberRowForm(Form):
+    """One consortium member: its kind, identifier (全国地方公共団体コード or 法人番号), name.
+
+    The identifier is checked by the domain (`consortia.member_problems`), check digit
+    included; a local government's name comes from the MIC list.
+    """
+
+    kind = SelectField(
+        _l("Type"), validate_choice=False, choices=options(MEMBER_KIND_LABELS.items())
+    )
+    code = StringField(_l("Local government code or 法人番号"), filters=[normalize])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = StringField(_l("Role in the project"), validators=[Optional(), Length(max=200)])
+
+    def is_blank(self) -> bool:
+        return not any((f.data or "").strip() for f in (self.code, self.name, self.role))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.is_blank():
+            return valid
+        locale = str(get_locale() or "ja")
+        for column, message in member_problems(
+            self.kind.data, self.code.data, self.name.data
+        ).items():
+            self[column].errors = [*self[column].errors, message.get(locale)]
+            valid = False
+        return valid
 
 
 class BudgetLineRowForm(Form):
@@ -145,8 +177,9 @@ def _make_field(definition: Any, field: Any, locale: str) -> Any:
             validators=[OneOf()],
             **common,
         )
-    if kind in ("partners", "budget_lines"):
-        row = PartnerRowForm if kind == "partners" else _budget_row_form(definition, locale)
+    if kind in ("partners", "consortium", "budget_lines"):
+        rows: dict[str, type[Form]] = {"partners": PartnerRowForm, "consortium": MemberRowForm}
+        row = rows[kind] if kind in rows else _budget_row_form(definition, locale)
         blank = min(BLANK_ROWS, field.max_rows)
         return RowsField(FormField(row), min_entries=blank, max_rows=field.max_rows, **common)
     return None  # file fields are uploaded separately
@@ -197,6 +230,13 @@ def _from_form(kind: str, form_field: Any) -> Any:
         return list(form_field.data or [])
     if kind == "partners":
         return [_partner(row.form) for row in form_field if not row.form.is_blank()]
+    if kind == "consortium":
+        return [
+            member_row(row.form.kind.data, row.form.code.data, row.form.name.data,
+                       row.form.role.data)
+            for row in form_field
+            if not row.form.is_blank()
+        ]
     if kind == "budget_lines":
         return [_budget_line(row.form) for row in form_field if not row.form.is_blank()]
     return form_field.data

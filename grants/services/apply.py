@@ -156,9 +156,7 @@ def save_answers(
     now: dt.datetime,
 ) -> None:
     """Merge one step's answers into the draft, refusing a save based on a stale copy."""
-    _ensure_editable(application)
-    if expected_version != application.lock_version:
-        raise EditConflict(application)
+    _ensure_current(application, expected_version)
     answers = dict(application.answers)
     answers.update(values)
     application.answers = answers
@@ -171,13 +169,14 @@ def justify(
     application: Application,
     texts: Mapping[str, str],
     *,
+    expected_version: int,
     actor: User,
     now: dt.datetime,
 ) -> None:
     """Keep the applicant's reasons for exceptions to rules "in principle" in the answers (so the
     snapshot freezes them); only rules that are in principle are kept, each text trimmed and
-    bounded."""
-    _ensure_editable(application)
+    bounded. Like a step's save, a save based on a stale copy is refused."""
+    _ensure_current(application, expected_version)
     definition = definition_of(application.program_version)
     principle = {r.id for r in definition.rules if r.severity is Severity.PRINCIPLE}
     kept = {
@@ -190,6 +189,14 @@ def justify(
     application.answers = answers
     _mark_changed(application, actor, now)
     session.flush()
+
+
+def _ensure_current(application: Application, expected_version: int) -> None:
+    """Refuse a change to a submitted application, or one made on a copy since saved by
+    someone else (optimistic locking on the lock version)."""
+    _ensure_editable(application)
+    if expected_version != application.lock_version:
+        raise EditConflict(application)
 
 
 def _mark_changed(application: Application, actor: User, now: dt.datetime) -> None:

@@ -67,7 +67,7 @@ class VersionInfo:
     program_key: str
     fiscal_year: int
     title: dict[str, str]
-    partners_field: str | None
+    partners_fields: tuple[str, ...]  # the partners and consortium fields: rows with a `code`
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,14 @@ def program_versions(session: Session) -> dict[int, VersionInfo]:
 
 def _version_info(id_: int, key: str, text: str, name: str) -> VersionInfo:
     definition = _definition(text, name)
-    partners = definition.partners_field
     return VersionInfo(id_, key, definition.fiscal_year,
                        {"ja": definition.title.ja, "en": definition.title.en},
-                       partners.id if partners else None)
+                       tuple(f.id for f in _participant_fields(definition)))
+
+
+def _participant_fields(definition: ProgramDefinition) -> list[Any]:
+    """The fields listing who takes part besides the applicant: partners, consortium members."""
+    return [f for f in (definition.partners_field, definition.consortium_field) if f]
 
 
 def _definition(text: str, name: str) -> ProgramDefinition:
@@ -149,7 +153,7 @@ def _filtered(session: Session, statement: sa.Select[Any], criteria: Criteria,
     if criteria.prefecture_code is not None:
         statement = statement.where(Organization.lg_code.startswith(criteria.prefecture_code))
     if criteria.lg_code is not None:
-        fields = sorted({v.partners_field for v in wanted if v.partners_field})
+        fields = sorted({field for v in wanted for field in v.partners_fields})
         statement = statement.where(sa.or_(
             Organization.lg_code == criteria.lg_code,
             *(_partner_named(session, field, criteria.lg_code) for field in fields)))
@@ -260,9 +264,11 @@ class FundedRecord:
 
     @property
     def partners(self) -> list[dict[str, Any]]:
-        field = self.definition.partners_field
-        rows = self.snapshot["answers"].get(field.id) if field else None
-        return [row for row in rows or [] if isinstance(row, dict)]
+        """The partners and consortium members (a member's `code` may be its 法人番号)."""
+        answers = self.snapshot["answers"]
+        fields = _participant_fields(self.definition)
+        rows = [row for field in fields for row in answers.get(field.id) or []]
+        return [row for row in rows if isinstance(row, dict)]
 
     @property
     def attachments(self) -> list[dict[str, Any]]:

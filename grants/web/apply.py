@@ -14,12 +14,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
-from wtforms import BooleanField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from grants import clock
 from grants.db import get_session
 from grants.domain import workflow
+from grants.domain.consortia import consortium_summary
 from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.forms.builder import (
@@ -39,7 +40,8 @@ from grants.web.access import Permission, has_permission, load_application, requ
 bp = Blueprint("apply", __name__)
 
 SEARCH_CHARS = 50  # a local government's name or code is far shorter
-ROW_KINDS = ("partners", "budget_lines")
+ROW_KINDS = ("partners", "consortium", "budget_lines")
+LG_LIST_KINDS = ("partners", "consortium")  # lists a local government found by search joins
 JUSTIFICATION_PREFIX = "justification-"  # + rule id, the text boxes beside in-principle findings
 
 
@@ -51,6 +53,13 @@ class SubmitForm(FlaskForm):
         ),
         validators=[DataRequired(message=_l("Confirm that the answers are correct."))],
     )
+    lock_version = HiddenField()  # the draft as shown: reasons typed on a stale copy are refused
+
+
+def expected_version(field: HiddenField) -> int:
+    """The lock version a form was loaded with; anything but a plain number matches nothing."""
+    text = field.data or ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else -1
 
 
 def storage() -> LocalStorage:
@@ -217,7 +226,7 @@ def save_step(application_id: int, step_id: str) -> str | Response:
             db,
             application,
             values,
-            expected_version=int(form.lock_version.data or -1),
+            expected_version=expected_version(form.lock_version),
             actor=current_user,
             now=clock.now(),
         )
@@ -245,10 +254,11 @@ class _ListFull(Exception):
 
 
 def _apply_row_actions(step_def: Any, values: dict[str, Any], action: str) -> dict[str, Any]:
-    """Add a local government picked from the search results to the partners list."""
+    """Add a local government picked from the search results to the step's partners or
+    consortium list."""
     if action.startswith("add_partner:"):
         government = load_registry().get(normalize(action.removeprefix("add_partner:")))
-        field = next((f for f in step_def.fields if f.kind == "partners"), None)
+        field = next((f for f in step_def.fields if f.kind in LG_LIST_KINDS), None)
         if government and field:
             rows = list(values.get(field.id) or [])
             if len(rows) >= field.max_rows:
@@ -301,10 +311,12 @@ def _render_check(application: Application, form: SubmitForm, **extra: Any) -> s
     definition = context["definition"]
     summary = apply.budget_summary(application)
     blocking = [f for f in context["findings"] if f.blocking]
+    form.lock_version.data = application.lock_version  # the page shows the draft as saved now
     return render_template(
         "apply/check.html",
         form=form,
         summary=summary,
+        consortium=consortium_summary(definition, apply.application_data(application)),
         blocking=blocking,
         open=apply.is_open(definition, clock.now()),
         **context,
@@ -320,7 +332,12 @@ def submit(application_id: int) -> str | Response:
     if application.state is workflow.State.SUBMITTED:
         return redirect(url_for(".show", application_id=application.id), code=303)
     db = get_session()
-    _keep_justifications(db, application)
+    try:
+        _keep_justifications(db, application, form)
+    except (apply.EditConflict, StaleDataError):
+        db.rollback()
+        application = load_application(application_id, for_writing=True)
+        return _render_check(application, form, conflict=True), 409
     if not form.validate():
         return _render_check(application, form), 422
     try:
@@ -339,15 +356,17 @@ def submit(application_id: int) -> str | Response:
     )
 
 
-def _keep_justifications(db: Any, application: Application) -> None:
-    """Save the reasons typed beside in-principle findings, even if the submission then fails."""
+def _keep_justifications(db: Any, application: Application, form: SubmitForm) -> None:
+    """Save the reasons typed beside in-principle findings, even if the submission then fails;
+    raise `apply.EditConflict` when the draft was saved since the page was loaded."""
     texts = {
         key.removeprefix(JUSTIFICATION_PREFIX): value
         for key, value in request.form.items()
         if key.startswith(JUSTIFICATION_PREFIX)
     }
     if texts and application.state in workflow.EDITABLE_STATES:
-        apply.justify(db, application, texts, actor=current_user, now=clock.now())
+        apply.justify(db, application, texts, expected_version=expected_version(form.lock_version),
+                      actor=current_user, now=clock.now())
         db.commit()
 
 

@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired
 
 from grants import clock
 from grants.db import get_session
+from grants.domain.consortia import only_as_lead
 from grants.domain.describe import describe
 from grants.domain.eligibility import precheck
 from grants.domain.workflow import Role
@@ -94,17 +95,19 @@ def check_eligibility(program_key: str) -> str:
     program, definition = _load(program_key)
     known_type = _signed_in_applicant_type()
     form = _precheck_form(definition, ask_type=known_type is None)
-    result = None
+    result, notes = None, []
     if form.validate_on_submit():
         applicant_type = known_type or form.applicant_type.data
         answers = {q.id: form[f"q_{q.id}"].data == "yes" for q in definition.eligibility_questions}
         result = precheck(definition, applicant_type, answers)
+        notes = only_as_lead(definition, applicant_type)
     return render_template(
         "calls/eligibility.html",
         program=program,
         definition=definition,
         form=form,
         result=result,
+        notes=notes,
         open=apply.is_open(definition, clock.now()),
     )
 

@@ -22,7 +22,10 @@ def _blank_pdf() -> bytes:
 
 
 TINY_PDF = _blank_pdf()
-PARTNER_CODES = ("012131", "072133")  # 北海道 伊達市, 福島県 伊達市: same name, two governments
+PARTNER_CODES = ("012131", "072133")  # 北海道 苫小牧市, 福島県 伊達市
+# A town and a corporation (法人番号), typed with full-width digits as Japanese keyboards do.
+CONSORTIUM_MEMBERS = (("local_government", "０７２１３３", ""),
+                      ("corporation", "６９９９９０１０００００２", "株式会社テスト情報センター"))
 
 
 def lock_version(html: str) -> str:
@@ -64,6 +67,10 @@ def step_form(definition: Program, step: Any, version: str, text: str = "") -> d
                 data[f"{name}-{i}-kind"] = "local_government"
                 data[f"{name}-{i}-code"] = code
                 data[f"{name}-{i}-role"] = f"参加団体{text}"
+        elif field.kind == "consortium":
+            for i, (kind, code, member) in enumerate(CONSORTIUM_MEMBERS):
+                data.update({f"{name}-{i}-kind": kind, f"{name}-{i}-code": code,
+                             f"{name}-{i}-name": member, f"{name}-{i}-role": f"構成員{text}"})
         elif field.kind == "budget_lines":
             categories = definition.budget.categories
             ordinary = next(c for c in categories if not c.equipment)

@@ -89,12 +89,12 @@ def test_ineligible_applicant_type_is_told_why(client, auth, session, make_user)
     from grants.domain.eligibility import precheck
     from grants.services.programs import definition_of
 
-    definition = definition_of(session.get(Program, "ubiquitous-town-2009").current_version)
+    definition = definition_of(session.get(Program, "ict-kizuna-2010").current_version)
     answers = {q.id: q.required_answer for q in definition.eligibility_questions}
-    [reason] = precheck(definition, "npo", answers)
-    auth.sign_in(make_user(Role.APPLICANT, kind=OrganizationKind.NPO, lg_code=None))
+    [reason] = precheck(definition, "other", answers)
+    auth.sign_in(make_user(Role.APPLICANT, kind=OrganizationKind.OTHER, lg_code=None))
     page = client.post(
-        "/calls/ubiquitous-town-2009/eligibility",
+        "/calls/ict-kizuna-2010/eligibility",
         data={f"q_{key}": "yes" if value else "no" for key, value in answers.items()},
     )
     assert page.status_code == 200

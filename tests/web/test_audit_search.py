@@ -29,10 +29,12 @@ from grants.models import (
     OrganizationKind,
     Outcome,
     Program,
+    ProgramVersion,
     Submission,
 )
 from grants.services import accounts
 from grants.services.decide import award_limit
+from grants.services.programs import definition_of
 from tests.conftest import NOW
 from tests.web.reviewflow import KEY, submit_application
 
@@ -55,14 +57,17 @@ def fund(session: Session, template: Application, officer: Any, *, reference: st
     snapshot["reference"] = reference
     snapshot["applicant"] = {"organization_id": organization.id, "name": organization.name,
                              "kind": str(organization.kind), "lg_code": organization.lg_code}
-    if partners is not None:
+    version_id = (session.get(Program, program_key).current_version_id if program_key
+                  else template.program_version_id)
+    definition = definition_of(session.get(ProgramVersion, version_id))
+    if partners is not None:  # in the call's partners field, or its consortium field
         registry = load_registry()
-        snapshot["answers"]["partners"] = [
+        field = definition.partners_field or definition.consortium_field
+        snapshot["answers"].pop("partners", None)  # the template's, maybe of another call
+        snapshot["answers"][field.id] = [
             {"kind": "local_government", "code": code, "name": registry.get(code).name,
              "role": "参加団体"} for code in partners]
     text = records.canonical_json(snapshot)
-    version_id = (session.get(Program, program_key).current_version_id if program_key
-                  else template.program_version_id)
     state = {Outcome.AWARD: State.AWARDED, Outcome.REJECT: State.REJECTED, None: State.IN_REVIEW}
     application = Application(
         reference=reference, program_version_id=version_id, organization_id=organization.id,
