@@ -1,11 +1,8 @@
-"""The WSGI entry point: ``flask --app wsgi ...`` and ``gunicorn wsgi:app``."""
+"""A checkout's entry point: ``flask --app wsgi ...`` and ``gunicorn wsgi:app`` from its root.
 
-import sys
+An installed package has no such file: it runs as ``grants.wsgi`` (see docs/deployment.md).
+"""
 
-from grants import create_app
-from grants.config import ConfigError
+from grants.wsgi import app
 
-try:
-    app = create_app()
-except ConfigError as error:  # one line for the operator, never a traceback
-    sys.exit(f"configuration error: {error}")
+__all__ = ["app"]

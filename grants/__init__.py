@@ -20,12 +20,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from flask import Flask
 
-    from grants import cli, db, filemodes, templating
+    from grants import cli, db, filemodes, logging_setup, templating
     from grants.config import load_settings
+    from grants.rendering import limits as rendering_limits
     from grants.web import install_request_hooks, register_blueprints
 
     app = Flask(__name__)  # templates/ and static/ inside the package
     settings = load_settings(overrides=config)
+    logging_setup.configure(settings["LOG_FORMAT"])
+    rendering_limits.configure_pool(settings["RENDERER_POOL"], settings["RENDERER_MAX_JOBS"])
     app.config.from_mapping(settings)
     app.config.update(
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session: a form left open for hours still saves

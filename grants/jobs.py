@@ -5,10 +5,16 @@ The embedded default has no worker: a job runs in the web process that asked for
 that request committed what it had to: in a thread of its own (BATCH_RUNNER="thread", so the
 auditor sees the progress page at once), or within the request itself ("request", which the
 tests use: their data lives in one rolled-back transaction). With REDIS_URL set, the job goes
-on the RQ queue named by RQ_QUEUE instead; run workers from the repository root with the same
-environment as the web app (database, BATCH_DIR shared with it)::
+on the RQ queue named by RQ_QUEUE instead (by default "grants-<database name>": installations
+sharing a Redis never take each other's jobs); run workers with the same environment as the
+web app (database, BATCH_DIR shared with it)::
 
-    rq worker --url "$REDIS_URL" grants
+    flask --app wsgi grants worker
+
+which listens on exactly that queue and records its version of Grants in Redis, where
+``grants doctor`` compares it with its own. Every job carries the version of the app that
+queued it too, and a worker running another version refuses it: the batch fails with a
+sentence saying to restart the workers after an upgrade, instead of rendering with other code.
 
 A batch fans out there, so that every worker helps with it: one job per CHUNK_SIZE records
 (``render_chunk``), and a last one (``finish_batch``) that RQ starts once all of them ended,
@@ -20,6 +26,7 @@ environment like the web app, and gives each job a session of its own.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +42,7 @@ from grants.models import Application, BatchJob, BatchState
 from grants.models.batches import DocumentKind
 from grants.rendering.limits import BACKGROUND_RENDER_SECONDS
 from grants.services import batches, document_jobs
+from grants.version import installed_version
 
 JOB_TIMEOUT_SECONDS = 6 * 3600  # a whole batch in one job (build_batch): LIMIT records
 # A part renders CHUNK_SIZE records, each within the background render limit, plus its start.
@@ -42,6 +50,9 @@ CHUNK_TIMEOUT_SECONDS = int(batches.CHUNK_SIZE * BACKGROUND_RENDER_SECONDS) + 30
 FINISH_TIMEOUT_SECONDS = 3600  # copies up to LIMIT PDFs into the ZIP; no rendering
 DOCUMENT_TIMEOUT_SECONDS = int(BACKGROUND_RENDER_SECONDS) + 300  # one render, plus its start
 ERROR_DETAIL = 500  # characters of a failed part's last traceback line kept in the batch
+VERSION_KEY = "grants_version"  # in a job's meta: who queued it; in a worker's hash: what runs
+
+logger = logging.getLogger(__name__)
 
 
 class BatchFailed(RuntimeError):
@@ -66,7 +77,7 @@ def start_document(job_id: int) -> None:
     """Build a single document job the way batches are built (see start_batch)."""
     _start(f"document-{job_id}", job_id, _build_document, lambda rq_queue: rq_queue.enqueue(
         build_document, job_id, job_timeout=DOCUMENT_TIMEOUT_SECONDS,
-        description=f"document {job_id}"))
+        description=f"document {job_id}", meta=_version_meta()))
 
 
 def _start(name: str, job_id: int, build: Build, enqueue: Callable[[Any], object]) -> None:
@@ -96,12 +107,18 @@ def fan_out(rq_queue: Any, job_id: int, application_ids: Sequence[int]) -> list[
         last = first + len(chunk) - 1
         parts.append(rq_queue.enqueue(
             render_chunk, job_id, chunk, job_timeout=CHUNK_TIMEOUT_SECONDS,
-            description=f"batch {job_id}: records {first}-{last} of {total}"))
+            description=f"batch {job_id}: records {first}-{last} of {total}",
+            meta=_version_meta()))
         first = last + 1
     finisher = rq_queue.enqueue(
         finish_batch, job_id, depends_on=Dependency(jobs=parts, allow_failure=True),
-        job_timeout=FINISH_TIMEOUT_SECONDS, description=f"batch {job_id}: the ZIP")
+        job_timeout=FINISH_TIMEOUT_SECONDS, description=f"batch {job_id}: the ZIP",
+        meta=_version_meta())
     return [*parts, finisher]
+
+
+def _version_meta() -> dict[str, str]:
+    return {VERSION_KEY: installed_version()}
 
 
 def _build_in_thread(app: Flask, build: Build, job_id: int) -> None:
@@ -109,16 +126,68 @@ def _build_in_thread(app: Flask, build: Build, job_id: int) -> None:
         build(app, session, job_id)
 
 
-def queue(config: Any) -> Any:
-    """The RQ queue jobs go to (imports RQ only when it is used)."""
+def queue(config: Any, **redis_options: Any) -> Any:
+    """The installation's RQ queue (imports RQ only when it is used)."""
     from redis import Redis
     from rq import Queue
 
-    return Queue(config["RQ_QUEUE"], connection=Redis.from_url(config["REDIS_URL"]))
+    return Queue(config["RQ_QUEUE"],
+                 connection=Redis.from_url(config["REDIS_URL"], **redis_options))
+
+
+def worker(config: Any) -> Any:
+    """An RQ worker on the installation's queue that records this install's version in its
+    Redis hash (``VERSION_KEY``), for ``grants doctor`` to compare."""
+    from rq import Worker
+
+    class VersionedWorker(Worker):
+        def serialize(self) -> dict[str, Any]:
+            return {**super().serialize(), VERSION_KEY: installed_version()}
+
+        def unsubscribe(self) -> None:
+            # Stop the command listener before unsubscribing: UNSUBSCRIBE's reply wakes it, and
+            # with redis-py 8.2 it would otherwise sleep 60 s more (a minute per shutdown).
+            if self.pubsub_thread:
+                try:
+                    self.pubsub_thread.stop(timeout=0)
+                except TypeError:  # redis-py before 8.2: stop() takes no timeout, nor joins
+                    self.pubsub_thread.stop()
+            super().unsubscribe()
+
+    rq_queue = queue(config)
+    return VersionedWorker([rq_queue], connection=rq_queue.connection)
+
+
+def worker_version(rq_worker: Any) -> str | None:
+    """The version of Grants a registered worker runs; None if it did not say (``rq worker``)."""
+    value = rq_worker.connection.hget(rq_worker.key, VERSION_KEY)
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def refuse_other_version(job_id: int) -> None:
+    """On a worker, refuse a job queued by another version of Grants than the worker's own:
+    fail its batch with the reason, and the job in RQ (BatchFailed). Jobs run inline, and jobs
+    of the worker's own version, go ahead.
+    """
+    from rq import get_current_job
+
+    current = get_current_job()
+    if current is None or current.meta.get(VERSION_KEY) == installed_version():
+        return
+    queued_by = current.meta.get(VERSION_KEY) or "unknown"
+    logger.error("job %s of batch %s refused: this worker runs Grants %s, the job was queued by "
+                 "%s; restart the workers after an upgrade", current.id, job_id,
+                 installed_version(), queued_by)
+    detail = f"{installed_version()} vs {queued_by}"
+    with _worker_app() as (_app, session):
+        batches.fail_batch(session, job_id, batches.failed(batches.Failure.VERSION, detail),
+                           now=clock.now)
+    raise BatchFailed(f"batch {job_id}: refused, worker and job versions differ: {detail}")
 
 
 def render_chunk(job_id: int, application_ids: list[int]) -> None:
     """RQ entry point: render some of a batch's records into its staging directory."""
+    refuse_other_version(job_id)
     with _worker_app() as (app, session), _requester_locale(session, job_id):
         error = batches.render_records(session, job_id, application_ids,
                                        directory=app.config["BATCH_DIR"],
@@ -133,6 +202,7 @@ def finish_batch(job_id: int) -> None:
     A part that died without a word (its work horse killed, its time out) has failed in RQ
     only; its error is passed on, so the batch fails with it rather than sit running.
     """
+    refuse_other_version(job_id)
     failure = _failed_part()
     with _worker_app() as (app, session):
         job = batches.finish_batch(session, job_id, directory=app.config["BATCH_DIR"],
@@ -143,6 +213,7 @@ def finish_batch(job_id: int) -> None:
 
 def build_batch(job_id: int) -> None:
     """RQ entry point for a whole batch in one job (jobs queued before batches fanned out)."""
+    refuse_other_version(job_id)
     with _worker_app() as (app, session):
         job = _build(app, session, job_id)
     if job is not None and job.state is BatchState.FAILED:
@@ -151,6 +222,7 @@ def build_batch(job_id: int) -> None:
 
 def build_document(job_id: int) -> None:
     """RQ entry point: render one slow document (grants.services.document_jobs)."""
+    refuse_other_version(job_id)
     with _worker_app() as (app, session):
         job = _build_document(app, session, job_id)
     if job is not None and job.state is BatchState.FAILED:
@@ -181,7 +253,8 @@ def _failed_part() -> str | None:
             result = part.latest_result()
             lines = (result.exc_string or "").strip().splitlines() if result else []
             detail = lines[-1][:ERROR_DETAIL] if lines else "no error recorded"
-            return f"{part.description} failed on a worker: {detail}"
+            return batches.failed(batches.Failure.WORKER,
+                                  f"{part.description} failed on a worker: {detail}")
     return None
 
 

@@ -202,7 +202,7 @@ def test_demo_data_is_refused_in_production(tmp_path):
     database = tmp_path / "production.sqlite"
     results = flask_lines(tmp_path, [["init"], ["demo"]], ENV="production",
                           SECRET_KEY="k" * 48, DATABASE_URL=f"sqlite:///{database}",
-                          ALLOW_SQLITE="1")
+                          ALLOW_SQLITE="1", SITE_URL="https://grants.example.jp")
     refusal = "Error: demo accounts have published passwords: refused when GRANTS_ENV=production\n"
     assert results == [(1, "", refusal)] * 2
     if database.exists():  # refused before anything was written

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grants import create_app
-from grants.config import ConfigError, load_settings
+from grants.config import DEFAULTS, ConfigError, load_settings
 
 
 def test_factory_testing_flag_is_passed(app_config):
@@ -50,3 +50,25 @@ def test_settings_environment_read_with_and_without_prefix(tmp_path):
 def test_settings_bad_number_named(tmp_path):
     with pytest.raises(ConfigError, match="GRANTS_MAX_UPLOAD_MB"):
         load_settings({"INSTANCE_DIR": str(tmp_path)}, environ={"GRANTS_MAX_UPLOAD_MB": "lots"})
+
+
+def test_settings_installed_package_keeps_development_data_in_the_current_directory(
+        tmp_path, monkeypatch):
+    monkeypatch.setitem(DEFAULTS, "INSTANCE_DIR", None)  # as in a wheel: no checkout around
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={})
+    assert settings["INSTANCE_DIR"] == str(tmp_path / "instance")
+    assert settings["STORAGE_DIR"] == str(tmp_path / "instance" / "files")
+
+
+def test_settings_installed_package_in_production_needs_an_instance_dir(tmp_path, monkeypatch):
+    monkeypatch.setitem(DEFAULTS, "INSTANCE_DIR", None)
+    monkeypatch.chdir(tmp_path)
+    environ = {"GRANTS_ENV": "production", "SECRET_KEY": "s" * 40,
+               "DATABASE_URL": "postgresql+psycopg://db/grants",
+               "GRANTS_SITE_URL": "https://grants.example.jp"}
+    with pytest.raises(ConfigError, match="GRANTS_INSTANCE_DIR must be set in production"):
+        load_settings(environ=environ)
+    assert list(tmp_path.iterdir()) == []
+    settings = load_settings(environ={**environ, "GRANTS_INSTANCE_DIR": "/var/lib/grants"})
+    assert settings["BATCH_DIR"] == "/var/lib/grants/batches"

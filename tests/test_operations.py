@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from grants.config import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = {"GRANTS_ENV": "production", "SECRET_KEY": "Yx7-Lq2_Zr9vT4mW8nB3cK6pH1sD5fG0"}
+PRODUCTION = {"GRANTS_ENV": "production", "SECRET_KEY": "Yx7-Lq2_Zr9vT4mW8nB3cK6pH1sD5fG0",
+              "GRANTS_SITE_URL": "https://grants.example.jp"}
 
 
 @pytest.mark.parametrize("url", ["postgres://u:p@db/grants", "postgresql://u:p@db/grants"])
@@ -75,3 +76,43 @@ def test_healthz_says_when_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr(health, "get_session", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
+
+
+def test_healthz_tells_an_operator_which_version_answers(client, connection):
+    migrated = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    response = client.get("/healthz", headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "version": _setup_cfg_version(),
+                             "migration_head": migrated}
+
+
+def test_version_command_names_the_release_and_the_migration_head(tmp_path):
+    import sqlite3
+
+    assert _flask(tmp_path, "migrate").returncode == 0
+    with sqlite3.connect(tmp_path / "grants.sqlite") as database:
+        migrated = database.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    result = _flask(tmp_path, "version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"grants {_setup_cfg_version()}, migration head {migrated}\n"
+
+
+def test_static_urls_carry_the_file_hash_so_proxies_may_cache_them(client):
+    import hashlib
+    import re
+
+    page = client.get("/sign-in").text
+    url = re.search(r'href="(/static/grants\.css\?v=([0-9a-f]+))"', page)
+    assert url, "the stylesheet's URL has no version"
+    css = (ROOT / "grants" / "static" / "grants.css").read_bytes()
+    assert url[2] == hashlib.sha256(css).hexdigest()[:12]
+    with client.get(url[1]) as stylesheet:
+        assert stylesheet.status_code == 200 and stylesheet.data == css
+
+
+def _setup_cfg_version() -> str:
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read(ROOT / "setup.cfg")
+    return parser["metadata"]["version"]

@@ -71,4 +71,14 @@ def reading_session() -> Iterator[Session]:
 
 
 # Each module adds its commands to grants_cli when imported.
-from grants.cli import definitions, documents, maintenance, users  # noqa: E402, F401
+from grants.cli import (  # noqa: E402, F401
+    batches,
+    definitions,
+    demo,
+    doctor,
+    documents,
+    installation,
+    maintenance,
+    users,
+    worker,
+)

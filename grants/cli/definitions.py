@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from alembic import command
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
@@ -93,10 +94,20 @@ def report_migration(applied: list[str]) -> None:
         click.echo("database schema is up to date")
 
 
+NO_CREATE_HINT = ("the database user may not create tables: make it the database's owner, or "
+                  "GRANT USAGE, CREATE ON SCHEMA public to it (docs/deployment.md)")
+
+
 @grants_cli.command("migrate")
 def migrate_command() -> None:
     """Bring the database schema up to date (alembic upgrade head)."""
-    report_migration(migrate(current_app))
+    try:
+        applied = migrate(current_app)
+    except sa.exc.DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0]
+        hint = f"; {NO_CREATE_HINT}" if "permission denied" in reason.lower() else ""
+        raise click.ClickException(f"cannot migrate: {reason}{hint}") from None
+    report_migration(applied)
 
 
 def load_programs(session: Session) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from grants import clock, emails
+from grants import clock, emails, smtp
 from grants.cli import command_session, grants_cli, reading_session
 from grants.domain.anchors import Anchor, AnchorFileError
 from grants.i18n import to_jst
@@ -25,17 +25,24 @@ def outbox_group() -> None:
 
 @outbox_group.command("send")
 def outbox_send_command() -> None:
-    """Send unsent messages through GRANTS_SMTP_URL (run it from cron or a timer)."""
-    smtp_url = current_app.config["SMTP_URL"]
+    """Send the e-mail that is due through GRANTS_SMTP_URL (run it from cron or a timer).
+
+    Prints how many were sent, are waiting to be tried again, and were given up; exits 1 only
+    when a setting must change (certificate, STARTTLS, credentials), 0 otherwise.
+    """
+    config = current_app.config
     with command_session() as session:
-        if not smtp_url:  # not an error: the embedded default keeps mail in the outbox
+        if not config["SMTP_URL"]:  # not an error: the embedded default keeps mail in the outbox
             click.echo("GRANTS_SMTP_URL is not set: nothing sent; messages stay in the outbox, "
                        "readable at /manage/outbox")
             return
-        sent = emails.send_pending(session, smtp_url, current_app.config["MAIL_FROM"],
-                                   now=clock.now())
-    click.echo(f"sent {sent} message(s)")
-
+        try:
+            delivery = emails.send_pending(session, smtp.parse_smtp_url(config["SMTP_URL"]),
+                                           config["MAIL_FROM"], now=clock.now(),
+                                           ca_file=config["SMTP_CA_FILE"])
+        except smtp.SmtpSetupError as error:
+            raise click.ClickException(f"{error}; every message stays in the outbox") from error
+    click.echo(f"sent {delivery.sent}, retrying {delivery.retrying}, failed {delivery.failed}")
 
 
 # --- audit -----------------------------------------------------------------------------------

@@ -1,32 +1,28 @@
-"""``create-user``, ``demo`` and ``init``: accounts, demo data (accounts and a closed call with
-applications at every stage), and first-run setup."""
+"""``create-user`` and ``users …``: accounts, from the command line.
+
+``users`` runs the same service as the accounts page (grants.web.admin_users) for an operator
+with shell access.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from grants import clock
-from grants.cli import command_session, grants_cli
-from grants.cli.definitions import load_programs, migrate, report_migration
-from grants.domain.identifiers import corporate_number, normalize
+from grants.cli import command_session, grants_cli, reading_session
+from grants.domain.account_admin import MAX_REASON_LENGTH, STAFF_ROLES, AccountChangeRefused
+from grants.domain.identifiers import normalize
 from grants.domain.workflow import Role
-from grants.models import (
-    CallReviewer,
-    Organization,
-    OrganizationKind,
-    Program,
-    User,
-)
-from grants.services import accounts, demo_call
-from grants.storage import LocalStorage
+from grants.i18n import to_jst
+from grants.models import Organization, User
+from grants.services import accounts, user_admin
+from grants.web.account import queue_reset_link
 
 # --- accounts --------------------------------------------------------------------------------
 
@@ -78,147 +74,149 @@ _ACCOUNT_ERRORS = {
 }
 
 
-# --- demo data -------------------------------------------------------------------------------
+# --- users: operators' account tools (the same service as the accounts page) -----------------
 
 
-@dataclass(frozen=True)
-class DemoOrganization:
-    key: str
-    name: str
-    kind: OrganizationKind
-    lg_code: str | None = None
-    corporate_number: str | None = None
+@grants_cli.group("users")
+def users_group() -> None:
+    """Accounts: list them, disable or enable one, send a password-reset link, change a role.
 
-
-@dataclass(frozen=True)
-class DemoAccount:
-    email: str
-    name: str
-    role: Role
-    password: str
-    organization: str | None = None  # a DemoOrganization key
-
-
-DEMO_ORGANIZATIONS = (
-    # Real local governments by their 全国地方公共団体コード; names come from the registry.
-    DemoOrganization("sapporo", "札幌市", OrganizationKind.LOCAL_GOVERNMENT, "011002"),
-    DemoOrganization("date", "伊達市", OrganizationKind.LOCAL_GOVERNMENT, "012335"),
-    # Made-up names and 法人番号 (valid check digits, on a registry-office prefix no real
-    # corporation has): the demo must not speak for a real NPO or company.
-    DemoOrganization("npo", "特定非営利活動法人 デモ地域ICT支援ネット", OrganizationKind.NPO,
-                     corporate_number=corporate_number("999905000001")),
-    DemoOrganization(
-        "third", "株式会社デモ地域情報センター（第3セクター）", OrganizationKind.THIRD_SECTOR,
-        corporate_number=corporate_number("999901000002"),
-    ),
-)
-
-DEMO_ACCOUNTS = (
-    DemoAccount(
-        "sapporo@example.jp", "札幌市 情報政策課 佐藤", Role.APPLICANT, "applicant-demo", "sapporo"
-    ),
-    DemoAccount(
-        "sapporo2@example.jp", "札幌市 情報政策課 鈴木", Role.APPLICANT, "applicant-demo", "sapporo"
-    ),
-    DemoAccount(
-        "date@example.jp", "伊達市 企画財政課 高橋", Role.APPLICANT, "applicant-demo", "date"
-    ),
-    DemoAccount(
-        "npo@example.jp", "デモ地域ICT支援ネット 田中", Role.APPLICANT, "applicant-demo", "npo"
-    ),
-    DemoAccount(
-        "third@example.jp", "デモ地域情報センター 伊藤", Role.APPLICANT, "applicant-demo", "third"
-    ),
-    DemoAccount("reviewer@example.jp", "審査委員 渡辺", Role.REVIEWER, "reviewer-demo"),
-    DemoAccount("reviewer2@example.jp", "審査委員 加藤", Role.REVIEWER, "reviewer-demo"),
-    DemoAccount("officer@example.jp", "事業担当 山本", Role.OFFICER, "officer-demo"),
-    DemoAccount("auditor@example.jp", "監査担当 中村", Role.AUDITOR, "auditor-demo"),
-    DemoAccount("admin@example.jp", "システム管理者 小林", Role.ADMIN, "admin-demo"),
-)
-
-
-def create_demo_data(session: Session) -> list[tuple[DemoAccount, str, bool]]:
-    """Create the demo organizations and accounts that do not exist yet; flush, never commit.
-
-    Returns each account with its organization's name and whether it was created now.
+    Each change is an audit event with the reason given, recorded with no actor (the command
+    line). An e-mail address is taken as on the sign-in form: case, surrounding spaces and
+    full-width characters do not matter.
     """
-    now = clock.now()
-    organizations = {demo.key: _demo_organization(session, demo) for demo in DEMO_ORGANIZATIONS}
-    rows = []
-    for demo in DEMO_ACCOUNTS:
-        organization = organizations[demo.organization] if demo.organization else None
-        exists = session.scalar(sa.select(User.id).filter_by(email=demo.email)) is not None
-        if not exists:
-            accounts.create_user(
-                session,
-                email=demo.email,
-                password=demo.password,
-                display_name=demo.name,
-                role=demo.role,
-                organization=organization,
-                now=now,
-            )
-        rows.append((demo, organization.name if organization else "", not exists))
-    _demo_reviewers_join_every_call(session, now)
-    return rows
 
 
-def seed_demo(session: Session) -> list[tuple[DemoAccount, str, bool]]:
-    """The demo accounts, then the closed demo call played by them; says what was seeded."""
-    rows = create_demo_data(session)
-    by_role: dict[Role, list[User]] = {}
-    for user in session.scalars(sa.select(User).where(
-            User.email.in_([demo.email for demo in DEMO_ACCOUNTS])).order_by(User.id)):
-        by_role.setdefault(user.role, []).append(user)
-    cast = demo_call.Cast(applicants=by_role[Role.APPLICANT], officer=by_role[Role.OFFICER][0],
-                          reviewers=by_role[Role.REVIEWER])
-    seeded = demo_call.seed_closed_call(session, cast,
-                                        LocalStorage(current_app.config["STORAGE_DIR"]))
-    if seeded is None:
-        outcome = "its program is not loaded: run `flask grants load`, then this again"
-    else:
-        outcome = (f"{seeded} applications seeded, at every stage" if seeded
-                   else "its applications are already there")
-    click.echo(f"demo call {demo_call.PROGRAM_KEY} (closed): {outcome}")
-    return rows
+_REFUSALS = {
+    "no_change": "nothing to change: {email} is already so",
+    "applicant_role": "{email} is an applicant account, which belongs to its organization: its "
+                      "role cannot change, and staff accounts cannot become applicants",
+    "last_admin": "{email} is the last enabled admin: make another account admin first",
+    "disabled": "{email} is disabled: enable it first (flask grants users enable)",
+    "reason_required": "a reason is required (--reason TEXT): it is kept in the audit log",
+    "reason_too_long": f"the reason is too long: at most {MAX_REASON_LENGTH} characters",
+}
+_REASON = click.option("--reason", help="Why (required; kept in the audit event).")
 
 
-def _demo_reviewers_join_every_call(session: Session, now: dt.datetime) -> None:
-    reviewers = session.scalars(sa.select(User).where(
-        User.role == Role.REVIEWER,
-        User.email.in_([d.email for d in DEMO_ACCOUNTS if d.role is Role.REVIEWER]))).all()
-    for key in session.scalars(sa.select(Program.key)):
-        for reviewer in reviewers:
-            if session.get(CallReviewer, (key, reviewer.id)) is None:
-                session.add(CallReviewer(program_key=key, reviewer_id=reviewer.id, added_at=now))
-    session.flush()
+@contextmanager
+def _account_change(email: str) -> Iterator[tuple[Session, User]]:
+    """Yield the session and the account of ``email``; commit after, or stop in one line."""
+    with command_session() as session:
+        user = user_admin.find(session, email)
+        if user is None:
+            raise click.ClickException(f"no account with the e-mail address {email.strip()!r}")
+        try:
+            yield session, user
+        except AccountChangeRefused as refused:
+            raise click.ClickException(
+                _REFUSALS.get(refused.code, refused.code).format(email=user.email)) from None
+        session.commit()
 
 
-def _demo_organization(session: Session, demo: DemoOrganization) -> Organization:
-    """The demo's organizations need no program-office check: they are verified at once.
-
-    An instance made before organizations had a 法人番号 gets the number on its demo rows.
-    """
-    unnumbered = session.scalar(sa.select(Organization).filter_by(
-        name=normalize(demo.name), kind=demo.kind, corporate_number=None, lg_code=None))
-    if unnumbered is not None and demo.corporate_number:
-        unnumbered.corporate_number = demo.corporate_number
-        session.flush()
-    new = accounts.NewOrganization(kind=demo.kind, name=demo.name, lg_code=demo.lg_code,
-                                   corporate_number=demo.corporate_number)
-    return accounts.find_or_create_organization(session, new, verified_at=clock.now())
-
-
-def _refuse_in_production() -> None:
-    if current_app.config["ENV"] == "production":
+def _role(text: str | None, allowed: Sequence[Role]) -> Role | None:
+    """A role typed by an operator (any case), or None; one line for an unknown one."""
+    if text is None:
+        return None
+    typed = normalize(text).lower()
+    if typed not in allowed:
         raise click.ClickException(
-            "demo accounts have published passwords: refused when GRANTS_ENV=production"
-        )
+            f"unknown role {text!r}: one of {', '.join(role.value for role in allowed)}")
+    return Role(typed)
 
 
-def print_demo_accounts(rows: Sequence[tuple[DemoAccount, str, bool]]) -> None:
-    header = ("E-mail", "Password", "Role", "Organization")
-    table = [header] + [(d.email, d.password, str(d.role), org) for d, org, _new in rows]
+@users_group.command("list")
+@click.option("--role", "role_text", metavar="ROLE", help="Only accounts of this role.")
+@click.option("--disabled", is_flag=True, help="Only disabled accounts.")
+def users_list_command(role_text: str | None, disabled: bool) -> None:
+    """List accounts by e-mail address: role, state, last sign-in (Japan time), name and
+    organization."""
+    wanted = user_admin.AccountFilter(role=_role(role_text, list(Role)),
+                                      disabled=True if disabled else None)
+    rows, number = [], 1
+    with reading_session() as session:
+        while True:
+            page = user_admin.search(session, wanted, page=number, per_page=1000)
+            rows += [(row.user.email, str(row.user.role),
+                      "enabled" if row.user.active else "disabled",
+                      to_jst(row.last_sign_in).strftime("%Y-%m-%d %H:%M") if row.last_sign_in
+                      else "never",
+                      row.user.display_name,
+                      row.user.organization.name if row.user.organization else "")
+                     for row in page.rows]
+            if number >= page.pages:
+                break
+            number += 1
+    if rows:
+        print_table(("E-mail", "Role", "State", "Last sign-in (JST)", "Name", "Organization"),
+                    rows)
+    click.echo(f"{len(rows)} account(s)")
+
+
+@users_group.command("disable")
+@click.argument("email")
+@_REASON
+def users_disable_command(email: str, reason: str | None) -> None:
+    """Disable an account: it can no longer sign in; its sessions and e-mail links end now."""
+    with _account_change(email) as (session, user):
+        ended = user_admin.disable(session, user, actor=None, reason=reason or "",
+                                   now=clock.now())
+    click.echo(f"disabled {user.email}: {ended} open session(s) ended")
+
+
+@users_group.command("enable")
+@click.argument("email")
+@_REASON
+def users_enable_command(email: str, reason: str | None) -> None:
+    """Enable a disabled account again."""
+    with _account_change(email) as (session, user):
+        user_admin.enable(session, user, actor=None, reason=reason or "", now=clock.now())
+    click.echo(f"enabled {user.email}: it may sign in again")
+
+
+@users_group.command("set-role")
+@click.argument("email")
+@click.argument("role_text", metavar="ROLE")
+@_REASON
+def users_set_role_command(email: str, role_text: str, reason: str | None) -> None:
+    """Give a staff account another role (reviewer, officer, auditor, admin); its sessions end
+    so the new role holds at once."""
+    role = _role(role_text, STAFF_ROLES)
+    with _account_change(email) as (session, user):
+        before = user.role
+        ended = user_admin.set_role(session, user, role, actor=None, reason=reason or "",
+                                    now=clock.now())
+    click.echo(f"{user.email} is now {role} (was {before}): {ended} open session(s) ended")
+
+
+@users_group.command("reset-link")
+@click.argument("email")
+@_REASON
+@click.option("--print-link", is_flag=True,
+              help="Also print the link, for an owner you reach another way (no mail server); "
+                   "the audit event records that it was shown.")
+def users_reset_link_command(email: str, reason: str | None, print_link: bool) -> None:
+    """E-mail the owner a link to set a new password (it works once, for one hour).
+
+    The link is queued in the outbox like the "forgot password" e-mail; it is printed only with
+    --print-link, since whoever holds it can take over the account until it is used.
+    """
+    with _account_change(email) as (session, user):
+        token = user_admin.issue_reset_link(session, user, actor=None, reason=reason or "",
+                                            now=clock.now(), shown=print_link)
+        link = queue_reset_link(session, user, token)
+    click.echo(f"queued a password-reset e-mail to {user.email} in the outbox; "
+               "the link works once, for one hour")
+    if print_link:
+        click.echo(link)
+    elif not current_app.config["SMTP_URL"]:
+        click.echo("GRANTS_SMTP_URL is not set: the e-mail waits in the outbox "
+                   "(/manage/outbox); --print-link prints the link instead")
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Columns aligned for a terminal; the last one is left ragged."""
+    table = [tuple(header), *rows]
     widths = [max(_width(row[i]) for row in table) for i in range(len(header) - 1)]
     for row in table:
         cells = [
@@ -231,38 +229,3 @@ def print_demo_accounts(rows: Sequence[tuple[DemoAccount, str, bool]]) -> None:
 def _width(text: str) -> int:
     """Columns a text takes in a terminal: CJK characters are two wide."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-@grants_cli.command("demo")
-def demo_command() -> None:
-    """Create demo organizations, accounts and the closed demo call (development only; safe to
-    run again)."""
-    _refuse_in_production()
-    with command_session() as session:
-        rows = seed_demo(session)
-        session.commit()
-    created = sum(1 for *_rest, new in rows if new)
-    click.echo(f"demo accounts: {created} created, {len(rows) - created} already there")
-    print_demo_accounts(rows)
-
-
-
-# --- init ------------------------------------------------------------------------------------
-
-
-@grants_cli.command("init")
-def init_command() -> None:
-    """Migrate, load rubrics and programs, create the demo accounts and the closed demo call:
-    what `make run` does first."""
-    _refuse_in_production()
-    report_migration(migrate(current_app))
-    with command_session() as session:
-        ok = load_programs(session)
-        rows = seed_demo(session)
-        session.commit()
-    click.echo("")
-    click.echo("Demo accounts (development only):")
-    print_demo_accounts(rows)
-    if not ok:
-        click.echo("some program files were not loaded: fix them (flask grants check)", err=True)
-        raise SystemExit(1)

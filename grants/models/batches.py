@@ -72,6 +72,11 @@ class BatchJob(Base):
     requested_by: Mapped[User] = relationship()
 
     @property
+    def expired(self) -> bool:
+        """Done, but its file was deleted after the retention period (``batches prune``)."""
+        return self.state is BatchState.DONE and not self.result_path
+
+    @property
     def document(self) -> DocumentKind | None:
         """The single document this job makes; None for a batch of records (a ZIP)."""
         kind = self.criteria.get(DOCUMENT_KEY)

@@ -53,3 +53,11 @@ class OutboxMessage(Base):
     application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applications.id"))
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0",
+                                          comment="delivery attempts so far")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="not tried again before this (after a failure, or while an attempt runs)")
+    last_error: Mapped[str | None] = mapped_column(sa.String(500),
+                                                  comment="the last failure, as the server said it")
+    failed_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="given up: refused for good, or too many attempts")

@@ -7,12 +7,20 @@ workers), then ``finish_batch`` writes the ZIP under the batch directory with a
 ``manifest.csv`` (reference, SHA-256 of the PDF, SHA-256 of the frozen snapshot) and removes
 the staging directory. Downloading the ZIP is an audit event too. Where the building runs
 (inline, or on RQ workers) is ``grants.jobs``'s choice.
+
+A failed batch keeps why in ``error`` as ``"<kind>: <detail>"``: the kind (``Failure``) is what
+its requester is told, in a sentence of their language; the detail is for the operator (and the
+log). ``prune`` keeps the batch directory small for years: it deletes ZIPs (and single
+documents, grants.services.document_jobs) after the retention period, keeping their rows as
+audit history (``BatchJob.expired``), removes what failed or lost jobs left behind, and fails
+batches whose jobs were lost. A failed or expired batch can be requested again (``rerun``).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import enum
 import hashlib
 import io
 import json
@@ -23,6 +31,7 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,6 +43,7 @@ from grants.filemodes import open_private, private_dir
 from grants.i18n import to_jst
 from grants.models import Application, BatchJob, BatchState, User
 from grants.models.batches import DOCUMENT_KEY
+from grants.rendering.errors import MissingJapaneseFont, RenderTimeout
 from grants.services.audit import AuditTag, record
 from grants.services.auditing import Criteria, funded_ids
 
@@ -47,10 +57,36 @@ MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("reference", "pdf_sha256", "snapshot_sha256")
 
 Render = Callable[[Session, Application], bytes]
+# What the batch directory holds, each named after its job: a ZIP, a single document, a
+# staging folder and the partial files of a ZIP or a document being written.
+ENTRY = re.compile(r"\.?(?:batch|document)-(?P<id>\d+)(?:\.zip|\.pdf|\.parts)(?:\.part)?")
 
 
 class BatchRefused(DomainError):
-    """Nothing to put in a batch (``empty``), or more than LIMIT records (``too_many``)."""
+    """Nothing to put in a batch (``empty``), more than LIMIT records (``too_many``), or a
+    batch run again that has not failed or expired (``not_rerunnable``)."""
+
+
+class Failure(enum.StrEnum):
+    """Why a job failed, as its requester is told (the web maps each to a sentence)."""
+
+    RENDER = "render"  # a record or document could not be made into a PDF
+    TIMEOUT = "timeout"  # a render took longer than its limit
+    FONT = "font"  # no Japanese font on the machine that rendered
+    MISSING = "missing"  # an application in the job is gone, or was never rendered
+    WRITE = "write"  # the ZIP or PDF could not be written (a full or read-only disk)
+    WORKER = "worker"  # a part failed on a worker without saying why (killed, timed out)
+    LOST = "lost"  # no result within the deadline: its jobs were lost
+    VERSION = "version"  # the worker runs another version of Grants than the one that queued
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What ``prune`` did: counts for the operator's cron mail."""
+
+    expired: int  # ZIPs and documents deleted after the retention period (rows kept)
+    removed: int  # leftovers deleted: staging folders, partial files, files of no job
+    lost: list[int]  # jobs marked failed because nothing finished them in time
 
 
 def request_batch(
@@ -69,12 +105,33 @@ def request_batch(
         raise BatchRefused("empty")
     if len(ids) > limit:
         raise BatchRefused("too_many")
-    job = BatchJob(requested_by_id=actor.id, created_at=now, criteria=criteria.as_dict(),
+    return _queue(session, criteria.as_dict(), ids, actor=actor, now=now, audit={})
+
+
+def rerun(session: Session, job: BatchJob, *, actor: User, now: dt.datetime) -> BatchJob:
+    """Queue a failed or expired batch's records again, as a new batch of the same list.
+
+    The old batch stays as it was (audit history); the new one is an audited request naming
+    it. A job still under way, or whose ZIP is there, is not run again.
+
+    Raises:
+        BatchRefused: ``not_rerunnable``.
+    """
+    if job.document is not None or not (job.state is BatchState.FAILED or job.expired):
+        raise BatchRefused("not_rerunnable")
+    return _queue(session, dict(job.criteria), list(job.application_ids), actor=actor, now=now,
+                  audit={"rerun_of": job.id})
+
+
+def _queue(session: Session, criteria: dict[str, object], ids: list[int], *, actor: User,
+           now: dt.datetime, audit: dict[str, object]) -> BatchJob:
+    job = BatchJob(requested_by_id=actor.id, created_at=now, criteria=criteria,
                    application_ids=ids, state=BatchState.QUEUED, total=len(ids), done=0)
     session.add(job)
     session.flush()
     record(session, AuditTag.BATCH_REQUEST, subject_type="batch", subject_id=job.id,
-           actor=actor, now=now, data={"criteria": job.criteria, "application_ids": ids})
+           actor=actor, now=now,
+           data={"criteria": job.criteria, "application_ids": ids, **audit})
     return job
 
 
@@ -201,7 +258,7 @@ def render_records(session: Session, job_id: int, application_ids: Sequence[int]
     except Exception as error:
         logger.exception("batch %s failed", job_id)
         session.rollback()
-        message = describe_error(error)
+        message = describe_error(error, Failure.RENDER)
         fail_batch(session, job_id, message, now=now)
         return message
     return None
@@ -236,16 +293,106 @@ def finish_batch(session: Session, job_id: int, *, directory: Path | str,
 
 
 def fail_batch(session: Session, job_id: int, error: str, *,
-               now: Callable[[], dt.datetime]) -> None:
-    """Mark a queued or running batch failed with ``error`` (the first error stays)."""
+               now: Callable[[], dt.datetime]) -> bool:
+    """Mark a queued or running batch failed with ``error`` (the first error stays); False when
+    it was neither."""
     db.begin_write(session)
-    session.execute(
+    marked = session.execute(
         sa.update(BatchJob)
         .where(BatchJob.id == job_id,
                BatchJob.state.in_([BatchState.QUEUED, BatchState.RUNNING]))
         .values(state=BatchState.FAILED, finished_at=now(), error=error[:2000])
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)).rowcount
     session.commit()
+    return bool(marked)
+
+
+def prune(session: Session, directory: Path | str, *, now: dt.datetime,
+          retention: dt.timedelta, deadline: dt.timedelta) -> Pruned:
+    """Fail the lost jobs, expire the old results, then remove what no job needs any more.
+
+    Batches and single documents alike; safe to run at any time and as often as wanted (from
+    cron): a job still under way is never touched, and a second run finds nothing to do.
+    """
+    lost = fail_lost(session, now=now, deadline=deadline)
+    expired = expire(session, directory, now=now, retention=retention)
+    return Pruned(expired=expired, removed=sweep(session, directory, now=now,
+                                                 retention=retention), lost=lost)
+
+
+def fail_lost(session: Session, *, now: dt.datetime, deadline: dt.timedelta,
+              job_id: int | None = None) -> list[int]:
+    """Fail the jobs still queued or running ``deadline`` after their request: nothing will
+    finish them any more (a worker lost them, or the web process building one stopped).
+
+    Only ``job_id`` when given. Returns the ids of the jobs failed here.
+    """
+    query = sa.select(BatchJob.id).where(
+        BatchJob.state.in_([BatchState.QUEUED, BatchState.RUNNING]),
+        BatchJob.created_at < now - deadline)
+    if job_id is not None:
+        query = query.where(BatchJob.id == job_id)
+    with reading(session):
+        overdue = list(session.scalars(query.order_by(BatchJob.id)))
+    session.commit()
+    hours = f"{deadline / dt.timedelta(hours=1):g}"
+    lost = [found for found in overdue if fail_batch(
+        session, found, failed(Failure.LOST, f"not finished {hours} hours after its request"),
+        now=lambda: now)]
+    for found in lost:
+        logger.warning("job %s was lost: not finished %s hours after its request; marked "
+                       "failed (are the workers running, on this installation's queue?)",
+                       found, hours)
+    return lost
+
+
+def expire(session: Session, directory: Path | str, *, now: dt.datetime,
+           retention: dt.timedelta) -> int:
+    """Delete the ZIPs and documents finished more than ``retention`` ago.
+
+    The rows stay (who asked for which records, and the ZIP's SHA-256, are audit history),
+    without their file: ``BatchJob.expired``. Returns how many were deleted.
+    """
+    with reading(session):
+        old = session.execute(sa.select(BatchJob.id, BatchJob.result_path).where(
+            BatchJob.state == BatchState.DONE, BatchJob.result_path.is_not(None),
+            BatchJob.finished_at < now - retention)).all()
+    session.commit()
+    for job_id, name in old:
+        db.begin_write(session)
+        session.execute(
+            sa.update(BatchJob).where(BatchJob.id == job_id, BatchJob.result_path == name)
+            .values(result_path=None).execution_options(synchronize_session=False))
+        session.commit()
+        (Path(directory) / name).unlink(missing_ok=True)  # after the row: never a dead link
+    return len(old)
+
+
+def sweep(session: Session, directory: Path | str, *, now: dt.datetime,
+          retention: dt.timedelta) -> int:
+    """Remove the batch directory's entries no job needs: the staging folders and partial files
+    of jobs that ended, files of expired jobs and, ``retention`` after they were last changed,
+    files of jobs the database does not know. Returns how many entries were removed."""
+    folder = Path(directory)
+    entries = {path: int(match["id"]) for path in (folder.iterdir() if folder.is_dir() else ())
+               if (match := ENTRY.fullmatch(path.name))}
+    with reading(session):
+        jobs = {row.id: row for row in session.execute(
+            sa.select(BatchJob.id, BatchJob.state, BatchJob.result_path)
+            .where(BatchJob.id.in_(set(entries.values()))))}
+    session.commit()
+    removed = 0
+    for path, job_id in sorted(entries.items()):
+        job = jobs.get(job_id)
+        if job is None:
+            needed = _changed_at(path) >= now - retention
+        else:
+            needed = job.state in (BatchState.QUEUED, BatchState.RUNNING) or (
+                job.state is BatchState.DONE and job.result_path == path.name)
+        if not needed:
+            _remove(path)
+            removed += 1
+    return removed
 
 
 def claim(session: Session, job_id: int, now: dt.datetime) -> bool:
@@ -266,9 +413,42 @@ def fresh(session: Session, job_id: int) -> BatchJob | None:
     return job
 
 
-def describe_error(error: BaseException) -> str:
-    """The error as a failed job keeps it (and shows it to its requester)."""
-    return f"{type(error).__name__}: {error}"[:2000]
+def describe_error(error: BaseException, default: Failure) -> str:
+    """The error as a failed job keeps it: its kind (``default`` unless the error says
+    otherwise), then the exception for the operator."""
+    return failed(_kind_of(error, default), f"{type(error).__name__}: {error}")
+
+
+def failed(kind: Failure, detail: str) -> str:
+    """A job's ``error``: the kind its requester is told, then the operator's detail."""
+    return f"{kind}: {detail}"[:2000]
+
+
+def failure_of(error: str | None) -> tuple[Failure | None, str]:
+    """A failed job's kind and detail; None for an error kept before kinds were (a raw one)."""
+    kind, _, detail = (error or "").partition(": ")
+    return (Failure(kind), detail) if kind in set(Failure) else (None, error or "")
+
+
+def _kind_of(error: BaseException, default: Failure) -> Failure:
+    if isinstance(error, RenderTimeout):
+        return Failure.TIMEOUT
+    if isinstance(error, MissingJapaneseFont):
+        return Failure.FONT
+    if isinstance(error, LookupError):
+        return Failure.MISSING
+    return default
+
+
+def _changed_at(path: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(path.lstat().st_mtime, dt.UTC)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _stage(folder: Path, application_id: int, pdf: bytes, entry: dict[str, str]) -> None:
@@ -308,7 +488,7 @@ def _write_result(session: Session, job_id: int, directory: Path, ids: list[int]
         session.rollback()
         for path in (partial, final):
             path.unlink(missing_ok=True)
-        return describe_error(error)
+        return describe_error(error, Failure.WRITE)
     return None
 
 

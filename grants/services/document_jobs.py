@@ -6,7 +6,9 @@ instead of a search, so the batches' runners (grants.jobs), states and progress 
 it. Only its requester may see it, and each view checks that they still may see the document
 itself. The PDF is kept as ``document-<id>.pdf`` in the batch directory; what the download's
 audit event says about it besides its bytes (a packet's appended and skipped PDFs) is kept in
-the job's criteria under "audit" when it is done.
+the job's criteria under "audit" when it is done. Failures, lost jobs and the retention period
+are the batches' (grants.services.batches.prune); a failed or expired document is asked for
+again from its own page, as the first time.
 """
 
 from __future__ import annotations
@@ -79,9 +81,11 @@ def build_document(session: Session, job_id: int, *, directory: Path | str,
         return job
     final = Path(directory) / f"document-{job_id}.pdf"
     partial = final.with_name(f".{final.name}.part")
+    stage = batches.Failure.RENDER
     try:
         with batches.reading(session):
             pdf, audit = render(session, job)
+        stage = batches.Failure.WRITE
         private_dir(directory)
         with open_private(partial) as handle:
             handle.write(pdf)
@@ -92,7 +96,7 @@ def build_document(session: Session, job_id: int, *, directory: Path | str,
         session.rollback()
         for path in (partial, final):
             path.unlink(missing_ok=True)
-        batches.fail_batch(session, job_id, batches.describe_error(error), now=now)
+        batches.fail_batch(session, job_id, batches.describe_error(error, stage), now=now)
     return batches.fresh(session, job_id)
 
 

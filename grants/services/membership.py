@@ -58,7 +58,8 @@ def admins_to_tell(session: Session, requester: User) -> list[User]:
     if (organization is None or organization.verified_at is None
             or requester.membership is not Membership.REQUESTED):
         return []
-    return [m for m in members(session, organization) if m.is_org_admin and m.email_verified_at]
+    return [m for m in members(session, organization)
+            if m.is_org_admin and m.active and m.email_verified_at]
 
 
 def is_org_admin_of(actor: User, organization: Organization) -> bool:

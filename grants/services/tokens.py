@@ -22,14 +22,20 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(session: Session, user: User, purpose: TokenPurpose, *, now: dt.datetime) -> str:
-    """Create a link token for ``user``; earlier unused ones of the same purpose stop working."""
+def cancel(session: Session, user: User, *, now: dt.datetime,
+           purposes: tuple[TokenPurpose, ...] = tuple(TokenPurpose)) -> None:
+    """Make every unused link of ``user`` for ``purposes`` stop working (marked used now)."""
     session.execute(
         sa.update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose,
+        .where(AccountToken.user_id == user.id, AccountToken.purpose.in_(purposes),
                AccountToken.used_at.is_(None))
         .values(used_at=now)
     )
+
+
+def issue(session: Session, user: User, purpose: TokenPurpose, *, now: dt.datetime) -> str:
+    """Create a link token for ``user``; earlier unused ones of the same purpose stop working."""
+    cancel(session, user, now=now, purposes=(purpose,))
     token = secrets.token_urlsafe(32)
     session.add(AccountToken(token_hash=digest(token), purpose=purpose, user_id=user.id,
                              created_at=now, expires_at=now + LIFETIMES[purpose]))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from grants import clock
+from grants import clock, emails
 from grants.db import begin_write, get_session
 from grants.forms.accounts import ChangePasswordForm, EmailForm, InvitationForm, ResetPasswordForm
-from grants.models import TokenPurpose
+from grants.models import TokenPurpose, User
 from grants.services import accounts, sessions, tokens
-from grants.web import mail
 from grants.web.access import public, require
 from grants.web.auth import allow_client_request, error_message, home_url, start_session
 
@@ -65,11 +65,18 @@ def forgot_password() -> str:
         if allow_client_request(db, "reset", form.email.data):
             issued = accounts.request_password_reset(db, form.email.data, now=clock.now())
             if issued is not None:
-                user, token = issued
-                mail.send("password-reset", user, "account.reset_password", token=token)
+                queue_reset_link(db, *issued)
         db.commit()
         return render_template("auth/check_email.html", email=form.email.data, reset=True)
     return render_template("account/forgot.html", form=form)
+
+
+def queue_reset_link(session: Session, user: User, token: str) -> str:
+    """Queue the reset e-mail (asked for by its owner, or sent by a site administrator, from the
+    accounts page or the command line); return the link it carries."""
+    link = emails.absolute_url("account.reset_password", token=token)
+    emails.queue(session, "password-reset", user, now=clock.now(), link=link)
+    return link
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

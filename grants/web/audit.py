@@ -1,10 +1,11 @@
 """Auditors: search funded applications, open one, download its record or a whole batch.
 
-Read-only. The only thing an auditor may POST here is a batch request, which changes no
-record: it queues a ZIP of the search's records (built inline, or by RQ workers when
-REDIS_URL is set, see grants.jobs). Every download, of one record or of a batch, is an audit
-event. Officers hold the same permission (they answer the Board of Audit's requests for
-documents); applicants and reviewers do not.
+Read-only. The only things an auditor may POST here are batch requests, which change no
+record: one queues a ZIP of the search's records (built inline, or by RQ workers when
+REDIS_URL is set, see grants.jobs), the other queues a failed or expired batch of theirs
+again. Every download, of one record or of a batch, is an audit event. Officers hold the same
+permission (they answer the Board of Audit's requests for documents); applicants and reviewers
+do not.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     make_response,
     redirect,
     render_template,
@@ -225,14 +227,34 @@ def _own_batch(batch_id: int) -> BatchJob:
 @bp.get("/batches/<int:batch_id>")
 @require(Permission.AUDIT_READ)
 def show_batch(batch_id: int) -> Response:
-    job = _own_batch(batch_id)
+    job = documents.settle(_own_batch(batch_id))
     running = job.state in (BatchState.QUEUED, BatchState.RUNNING)
     response = make_response(render_template(  # an HTML page (werkzeug's Response is text/plain)
         "audit/batch.html", job=job, running=running,
-        criteria=_describe(Criteria.from_dict(job.criteria))))
+        criteria=_describe(Criteria.from_dict(job.criteria)),
+        failure=documents.failure_sentence(job),
+        retention_days=current_app.config["BATCH_RETENTION_DAYS"]))
     if running:
         response.headers["Refresh"] = "3"  # the page reloads itself, no JavaScript needed
     return response
+
+
+@bp.post("/batches/<int:batch_id>/again")
+@require(Permission.AUDIT_READ)
+def rerun_batch(batch_id: int) -> Response:
+    """Queue a failed or expired batch's records again, as a new batch."""
+    db = get_session()
+    job = _own_batch(batch_id)
+    try:
+        again = batches.rerun(db, job, actor=current_user, now=clock.now())
+    except batches.BatchRefused:
+        db.rollback()
+        flash(_("This batch is still being prepared, or its ZIP is ready: there is nothing to "
+                "run again."), "info")
+        return redirect(url_for(".show_batch", batch_id=batch_id), code=303)
+    db.commit()
+    jobs.start_batch(again.id)
+    return redirect(url_for(".show_batch", batch_id=again.id), code=303)
 
 
 @bp.get("/batches/<int:batch_id>/download")

@@ -33,7 +33,7 @@ from grants.forms.accounts import EmailForm, SignInForm, SignUpForm
 from grants.i18n import LOCALES
 from grants.models import OrganizationKind, User
 from grants.services import accounts, membership, sessions, throttle
-from grants.web import mail
+from grants.web import mail, request_log
 from grants.web.access import Permission, has_permission, public, require
 
 bp = Blueprint("auth", __name__)
@@ -152,8 +152,9 @@ def sign_in() -> str | Response:
         write_intent.set(False)
         user = accounts.check_credentials(db, email=form.email.data, password=form.password.data)
     except accounts.AccountError as error:
+        known = db.scalar(accounts.user_by_email(form.email.data))  # its id only is logged
         db.commit()
-        current_app.logger.warning("sign-in refused (%s) from %s", error.code, address)
+        request_log.refused("sign-in", error.code, account_id=known.id if known else None)
         form.password.errors = [error_message(error.code)]
         resend = EmailForm(email=form.email.data) if error.code == "email_unverified" else None
         return render_template("auth/sign_in.html", form=form, resend=resend), 200
@@ -254,7 +255,10 @@ def allow_client_request(db, kind: str, email: str | None = None) -> bool:
         limits.append(throttle.Limit(f"{kind}:{accounts.normalize_email(email)}",
                                      EMAIL_REQUESTS_PER_HOUR, hour))
     begin_write(db)
-    return throttle.reserve(db, limits, now=clock.now()) is not None
+    if throttle.reserve(db, limits, now=clock.now()) is None:
+        request_log.refused("throttled", kind)  # the buckets name the address: never logged
+        return False
+    return True
 
 
 @bp.get("/verify/<token>")

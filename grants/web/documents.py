@@ -6,14 +6,22 @@ the same document for the same user as a background job (grants.services.documen
 redirects to the job's page, which reloads itself until the PDF is ready and then offers it.
 Each blueprint keeps the job's routes beside the document's own, behind the same guard, so
 the job's page and PDF are exactly as hard to reach as the document itself.
+
+A job's page, and a batch's (grants.web.audit), say why a job failed in a plain sentence
+(``failure_sentence``), never with the error the operator finds in the log; and a job left
+unfinished past GRANTS_BATCH_DEADLINE_HOURS is failed when its page is shown (``settle``), so
+nobody waits on a lost job until ``batches prune`` runs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
 from flask import abort, current_app, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -23,6 +31,7 @@ from grants.models import Application, BatchJob, BatchState
 from grants.models.batches import DocumentKind
 from grants.rendering import RenderTimeout, within_request
 from grants.services import batches, document_jobs
+from grants.services.batches import Failure
 
 T = TypeVar("T")
 REFRESH_SECONDS = "3"  # the job's page reloads itself this often while the job runs
@@ -59,10 +68,12 @@ def own_job(job_id: int, kind: DocumentKind, application: Application) -> BatchJ
 
 def job_page(job: BatchJob, application: Application, *, back: str, download: str) -> Response:
     """The job's state, reloading itself (no JavaScript) until the PDF can be downloaded."""
+    job = settle(job)
     running = job.state in (BatchState.QUEUED, BatchState.RUNNING)
     response = make_response(render_template(
         "documents/job.html", job=job, application=application, running=running, back=back,
-        download=download))
+        download=download, failure=failure_sentence(job),
+        retention_days=current_app.config["BATCH_RETENTION_DAYS"]))
     if running:
         response.headers["Refresh"] = REFRESH_SECONDS
     return response
@@ -74,3 +85,44 @@ def kept_pdf(job: BatchJob) -> bytes:
     if path is None:
         abort(404)
     return path.read_bytes()
+
+
+def settle(job: BatchJob) -> BatchJob:
+    """The job, failed first if it is still unfinished past the deadline (it was lost)."""
+    if job.state not in (BatchState.QUEUED, BatchState.RUNNING):
+        return job
+    session = get_session()
+    if batches.fail_lost(session, now=clock.now(), deadline=_deadline(), job_id=job.id):
+        return batches.fresh(session, job.id) or job
+    return job
+
+
+def failure_sentence(job: BatchJob) -> str | None:
+    """Why a failed job failed, for the person who asked; None unless it failed."""
+    if job.state is not BatchState.FAILED:
+        return None
+    kind, detail = batches.failure_of(job.error)
+    if kind is Failure.VERSION and (versions := re.fullmatch(r"(\S+) vs (\S+)", detail)):
+        return _("The worker runs a different version of Grants (%(worker)s vs %(web)s); restart "
+                 "the workers after an upgrade.", worker=versions[1], web=versions[2])
+    if kind is Failure.LOST:
+        return _("It was not finished %(hours)d hours after it was asked for: the server lost "
+                 "the work (it may have been restarted).",
+                 hours=current_app.config["BATCH_DEADLINE_HOURS"])
+    sentences = {
+        Failure.RENDER: _("A PDF could not be made. The server's log says why."),
+        Failure.TIMEOUT: _("A PDF took too long to make and was stopped."),
+        Failure.FONT: _("The server lacks the Japanese font the PDFs need."),
+        Failure.MISSING: _("An application it holds could not be found or was not made into "
+                           "a PDF."),
+        Failure.WRITE: _("The file could not be saved on the server (its disk may be full)."),
+        Failure.WORKER: _("The program making the PDFs stopped before it finished (it may "
+                          "have been restarted or run out of time)."),
+    }
+    if kind in sentences:
+        return sentences[kind]
+    return _("An error on the server stopped it. The server's log says why.")
+
+
+def _deadline() -> dt.timedelta:
+    return dt.timedelta(hours=current_app.config["BATCH_DEADLINE_HOURS"])

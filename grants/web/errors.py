@@ -13,7 +13,7 @@ from grants.domain.errors import DomainError
 from grants.domain.workflow import TransitionNotAllowed
 from grants.rendering import MissingJapaneseFont, RenderError
 from grants.services.apply import CallClosed
-from grants.web import kept, limits
+from grants.web import kept, limits, request_log
 
 
 def _page(code: int, message: str) -> tuple[str, int]:
@@ -41,8 +41,9 @@ def _too_large() -> str:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_failed(_error: CSRFError) -> Response | tuple[str, int]:
+    def csrf_failed(error: CSRFError) -> Response | tuple[str, int]:
         """An expired form: keep a step's answers and show them again, never drop them."""
+        request_log.refused("csrf", error.description or "")  # e.g. the session token is missing
         outcome = kept.keep_posted_answers()
         if outcome is None:
             return _page(

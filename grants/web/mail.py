@@ -1,10 +1,8 @@
-"""Account e-mail with links back to the site (the request knows the site's address)."""
+"""Account e-mail with links back to the site, built on GRANTS_SITE_URL (not the Host header)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from flask import url_for
 
 from grants import clock, emails
 from grants.db import get_session
@@ -15,5 +13,5 @@ def send(template: str, recipient: User, endpoint: str | None = None, **context:
     """Queue ``template`` for ``recipient``; ``endpoint`` with ``token``/args makes ``link``."""
     if endpoint is not None:
         args = {k: context.pop(k) for k in list(context) if k in ("token", "_anchor")}
-        context["link"] = url_for(endpoint, _external=True, **args)
+        context["link"] = emails.absolute_url(endpoint, **args)
     emails.queue(get_session(), template, recipient, now=clock.now(), **context)

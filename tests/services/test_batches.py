@@ -105,7 +105,7 @@ def test_build_batch_failure_is_recorded_and_leaves_no_file(session, make_user, 
     built = batches.build_batch(session, job.id, directory=tmp_path, render=render,
                                 now=lambda: NOW)
     assert built.state is BatchState.FAILED
-    assert built.error == "RuntimeError: the PDF renderer is not available"
+    assert built.error == "render: RuntimeError: the PDF renderer is not available"
     assert built.done == 1 and built.result_path is None
     assert list(tmp_path.iterdir()) == []
     assert batches.result_file(built, tmp_path) is None
@@ -194,7 +194,7 @@ def test_a_failed_part_fails_the_batch_and_stops_the_others(session, make_user, 
 
     error = batches.render_records(session, job.id, first, directory=tmp_path, render=broken,
                                    now=lambda: NOW)
-    assert error == "RuntimeError: the PDF renderer is not available"
+    assert error == "render: RuntimeError: the PDF renderer is not available"
     session.refresh(job)
     assert job.state is BatchState.FAILED and job.error == error and job.done == 1
 
@@ -218,12 +218,12 @@ def test_finish_fails_a_batch_with_a_record_missing_or_a_silent_failure(session,
                            now=lambda: NOW)  # the second part never ran
     finished = batches.finish_batch(session, missing.id, directory=tmp_path, now=lambda: NOW)
     assert finished.state is BatchState.FAILED
-    assert finished.error == f"LookupError: application {second[0]} was not rendered"
+    assert finished.error == f"missing: LookupError: application {second[0]} was not rendered"
     assert list(tmp_path.iterdir()) == []
 
     died = _request(session, make_user)  # a part died before it started: still queued
     finished = batches.finish_batch(session, died.id, directory=tmp_path, now=lambda: NOW,
-                                    failure="records 1-2 failed on a worker: killed")
+                                    failure="worker: records 1-2 failed on a worker: killed")
     assert finished.state is BatchState.FAILED and finished.done == 0
-    assert finished.error == "records 1-2 failed on a worker: killed"
+    assert finished.error == "worker: records 1-2 failed on a worker: killed"
     assert batches.finish_batch(session, 987654, directory=tmp_path, now=lambda: NOW) is None

@@ -1,10 +1,10 @@
 """Who may reach the auditor's pages, and what auditors may not do anywhere.
 
 Auditors read: every route that writes (POST/PUT/PATCH/DELETE) refuses them, whatever ids
-they try, except the batch request (it queues a ZIP and changes no record) and the account's
-own session routes (sign in/out, language, the public eligibility check). Applicants,
-reviewers and admins cannot reach /audit/ at all; officers can (they answer the Board of
-Audit's requests for documents).
+they try, except the batch requests (a new one, or a failed or expired one run again: each
+queues a ZIP and changes no record) and the account's own session routes (sign in/out,
+language, the public eligibility check). Applicants, reviewers and admins cannot reach /audit/
+at all; officers can (they answer the Board of Audit's requests for documents).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.web.reviewflow import KEY, submit_application
 from tests.web.test_audit_search import fund
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-ALLOWED_TO_AUDITORS = {"audit.request_batch"}
+ALLOWED_TO_AUDITORS = {"audit.request_batch", "audit.rerun_batch"}
 # Routes open to anyone, or to anyone signed in, that only touch the visitor's own session.
 # A new one must be looked at (and added here) rather than silently let through.
 SELF_SERVICE = {"auth.sign_in", "auth.sign_up", "auth.sign_out", "auth.set_language",
@@ -99,7 +99,7 @@ def test_applicants_reviewers_and_admins_cannot_reach_audit_pages(
     session.commit()
     adapter = app.url_map.bind("localhost")
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("audit.")]
-    assert len(rules) == 9
+    assert len(rules) == 10
     real = {"application_id": funded.id, "batch_id": batch.id}
     for user in (application.created_by, make_user(Role.REVIEWER), make_user(Role.ADMIN)):
         auth.sign_in(user)

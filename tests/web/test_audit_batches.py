@@ -332,7 +332,7 @@ def test_a_failed_part_fails_the_batch_on_rq(rq_queue, file_database, tmp_path, 
             JobStatus.FINISHED, JobStatus.FAILED, JobStatus.FINISHED]  # the finisher ran
         session.refresh(job)
         assert job.state is BatchState.FAILED and job.done == 1
-        assert job.error == "RuntimeError: the PDF renderer is not available"
+        assert job.error == "render: RuntimeError: the PDF renderer is not available"
         assert job.result_path is None and list((tmp_path / "batches").iterdir()) == []
         assert client.get(f"/audit/batches/{job.id}/download").status_code == 404
 
@@ -354,7 +354,7 @@ def test_a_part_that_dies_silently_fails_the_batch_on_rq(rq_queue, file_database
             JobStatus.FAILED, JobStatus.FAILED, JobStatus.FINISHED]
         session.refresh(job)
         assert job.state is BatchState.FAILED and job.done == 0
-        assert job.error == (f"batch {job.id}: records 1-1 of 2 failed on a worker: "
+        assert job.error == (f"worker: batch {job.id}: records 1-1 of 2 failed on a worker: "
                              "SystemError: work horse killed")
         assert list((tmp_path / "batches").glob("*")) == []
 

@@ -68,7 +68,7 @@ def test_static_files_and_views_that_choose_caching_keep_their_rule(app, client)
 
 def test_production_responses_carry_hsts(app_config, connection):
     app = create_app({**app_config, "ENV": "production", "SECRET_KEY": "p" * 48,
-                      "ALLOW_SQLITE": True})
+                      "ALLOW_SQLITE": True, "SITE_URL": "https://grants.example.jp"})
     app.extensions["grants.sessionmaker"] = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     client = app.test_client()

@@ -151,7 +151,7 @@ def test_enter_in_the_partner_search_box_searches(client, auth, draft):
     assert page.elements[target]["value"] == "search"
     with client.get("/static/enter.js") as script:
         assert script.status_code == 200 and "enterButton" in script.text
-    assert 'src="/static/enter.js"' in client.get(step_url(application, "partners")).text
+    assert 'src="/static/enter.js?v=' in client.get(step_url(application, "partners")).text
 
 
 # --- the project period ---------------------------------------------------------------------------
@@ -239,13 +239,15 @@ def _batch(session, auditor, state: BatchState) -> BatchJob:
     job = BatchJob(requested_by_id=auditor.id, criteria={}, application_ids=[1], total=1,
                    done=1 if state is BatchState.DONE else 0, state=state,
                    result_sha256="0" * 64 if state is BatchState.DONE else None,
-                   result_size=1234 if state is BatchState.DONE else None)
+                   result_size=1234 if state is BatchState.DONE else None,
+                   result_path="batch-1.zip" if state is BatchState.DONE else None,
+                   error="render: RuntimeError: x" if state is BatchState.FAILED else None)
     session.add(job)
     session.commit()
     return job
 
 
-@pytest.mark.parametrize("state", [BatchState.DONE, BatchState.RUNNING])
+@pytest.mark.parametrize("state", [BatchState.DONE, BatchState.RUNNING, BatchState.FAILED])
 def test_batch_page_is_html(client, auth, session, make_user, state):
     auditor = make_user(Role.AUDITOR)
     job = _batch(session, auditor, state)
@@ -255,6 +257,8 @@ def test_batch_page_is_html(client, auth, session, make_user, state):
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     if state is BatchState.DONE:
         assert f'<a class="button" href="/audit/batches/{job.id}/download">' in response.text
+    elif state is BatchState.FAILED:
+        assert f'action="/audit/batches/{job.id}/again"' in response.text
     else:
         assert response.headers["Refresh"] == "3"
 

@@ -134,5 +134,6 @@ def test_production_refuses_a_short_secret_key(key):
 
 def test_production_accepts_a_long_secret_key():
     environ = {"GRANTS_ENV": "production", "SECRET_KEY": "k" * 32,
-               "DATABASE_URL": "postgresql+psycopg://db/grants"}
+               "DATABASE_URL": "postgresql+psycopg://db/grants",
+               "GRANTS_SITE_URL": "https://grants.example.jp"}
     assert load_settings(environ=environ)["SECRET_KEY"] == "k" * 32
