@@ -37,13 +37,15 @@ class Table:
 
 def ranking_table(ranking: Ranking, scored: Mapping[int, Scored]) -> Table:
     """One row per application, per group, in ranking order; with target shares, whether each
-    would fit if they were reserved pots (the officer weighs both)."""
+    would fit if they were reserved pots (the officer weighs both); last, a tie on score and the
+    rule that ordered it (new columns go last: readers rely on the positions)."""
     as_reserved = ranking.fits_as_reserved()
     reserved_header = (_("Within budget as a reserved pot"),) if as_reserved else ()
     headers = (_("Budget group"), _("Rank"), _("Reference"), _("Applicant"), _("Track"),
                _("Score (0–100)"), _("Reviews"), _("Spread"), _("Flagged"), _("Knockout"),
                _("Requested (yen)"), _("Cumulative (yen)"), _("Within budget"), *reserved_header,
-               _("Decision"), _("Awarded (yen)"))
+               _("Decision"), _("Awarded (yen)"), _("Minimum scores not reached"),
+               _("Tie on score"))
     rows = []
     for group in ranking.groups:
         group_name = " / ".join(track or "-" for track in group.tracks)
@@ -59,6 +61,8 @@ def ranking_table(ranking: Ranking, scored: Mapping[int, Scored]) -> Table:
                 *((_yes_no(as_reserved[row.entry.application_id]),) if as_reserved else ()),
                 str(decision.outcome) if decision else None,
                 decision.amount_yen if decision else None,
+                " / ".join(localized(reason) for reason in row.entry.unmet),
+                localized(row.tie.note) if row.tie else None,
             ))
     return Table(_("Ranking"), headers, tuple(rows))
 

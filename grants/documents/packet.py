@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from grants.documents import facts as facts_module
 from grants.documents.rendering import render
-from grants.models import Application, Assignment, Moderation, Review, User
+from grants.models import Application, User
 from grants.rendering import append_pdfs, appendable
-from grants.services import reviewing
+from grants.services import counting
 from grants.storage import LocalStorage
 from grants.templating import answer_labels
 
@@ -39,10 +38,8 @@ def review_packet_pdf(session: Session, application: Application, viewer: User, 
     """Render the packet for `viewer`: the program office's (`officer_view`: every review and
     moderation) or a reviewer's (their own review only). Callers decide who may have which."""
     facts = facts_module.gather(session, application)
-    moderations = list(session.scalars(sa.select(Moderation).filter_by(
-        application_id=application.id))) if officer_view else []
-    scores = reviewing.scores(facts.rubric, _reviews_for(session, application, viewer,
-                                                         officer_view), moderations)
+    scores = counting.application_scores(session, application,
+                                         reviewer_id=None if officer_view else viewer.id)
     storage = LocalStorage(current_app.config["STORAGE_DIR"])
     appended, skipped, extra = [], [], []
     for attachment in facts.snapshot["attachments"]:
@@ -62,11 +59,3 @@ def review_packet_pdf(session: Session, application: Application, viewer: User, 
     return Packet(merged.pdf, tuple(a["sha256"] for a in appended),
                   tuple(skipped) + tuple(s.reason for s in merged.skipped))
 
-
-def _reviews_for(session: Session, application: Application, viewer: User,
-                 officer_view: bool) -> list[Review]:
-    query = (sa.select(Review).join(Review.assignment)
-             .where(Assignment.application_id == application.id).order_by(Review.id))
-    if not officer_view:
-        query = query.where(Assignment.reviewer_id == viewer.id)
-    return list(session.scalars(query))

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from grants.documents import event_labels
 from grants.documents import facts as facts_module
 from grants.documents.rendering import render
-from grants.models import Application, Assignment, AuditEvent, Moderation, Review, User
+from grants.models import Application, AuditEvent, User
 from grants.rendering import EmbeddedFile
-from grants.services import reviewing
+from grants.services import consensus, counting, evaluation_summary, redress, reviewing
 from grants.services.anchors import chain_head
 from grants.services.audit import event_body
 from grants.templating import answer_labels
@@ -33,11 +33,6 @@ def audit_record_pdf(session: Session, application: Application, *,
                      now: dt.datetime | None = None) -> bytes:
     """Render the application's audit record as PDF/A-3u with its originals embedded."""
     facts = facts_module.gather(session, application)
-    reviews = list(session.scalars(
-        sa.select(Review).join(Review.assignment)
-        .where(Assignment.application_id == application.id).order_by(Review.id)))
-    moderations = list(session.scalars(sa.select(Moderation).filter_by(
-        application_id=application.id)))
     events = list(session.scalars(
         sa.select(AuditEvent).where(AuditEvent.subject_type == "application",
                                     AuditEvent.subject_id == application.id)
@@ -61,7 +56,12 @@ def audit_record_pdf(session: Session, application: Application, *,
     )
     return render(
         "pdf/record.html", pdf_variant=PDF_VARIANT, attachments=embedded, facts=facts,
-        scores=reviewing.scores(facts.rubric, reviews, moderations), events=events,
+        scores=counting.application_scores(session, application),
+        evaluation=evaluation_summary.summary_of(session, application),
+        history=reviewing.history(session, application), events=events,
+        consensus_reports=consensus.reports(session, application),
+        redress_requests=redress.requests(session, application),
+        redress_grounds=event_labels.GROUND_LABELS,
         actors=actors, tag_label=event_labels.tag_label, data_rows=event_labels.data_rows,
         previous=application.submissions[:-1], chain_head=chain_head(session),
         generated_at=now or events_time(events), **answer_labels(facts.definition))

@@ -158,6 +158,13 @@ class PartnersField(_FieldBase):
     max_rows: MaxRows = 50
 
 
+class ConsortiumField(_FieldBase):
+    """The members of the consortium (連携主体) the lead applies for; see `Program.consortium`."""
+
+    kind: Literal["consortium"]
+    max_rows: MaxRows = 30
+
+
 class BudgetLinesField(_FieldBase):
     kind: Literal["budget_lines"]
     max_rows: MaxRows = 100
@@ -171,11 +178,12 @@ FormField = Annotated[
     | YesNoField
     | FileField
     | PartnersField
+    | ConsortiumField
     | BudgetLinesField,
     Discriminator("kind"),
 ]
 FIELD_KINDS = ("text", "long_text", "number", "yen", "date", "choice", "multi_choice", "yes_no",
-               "file", "partners", "budget_lines")  # fmt: skip
+               "file", "partners", "consortium", "budget_lines")  # fmt: skip
 
 
 class Step(_Model):
@@ -210,6 +218,13 @@ class _RuleBase(_Model):
 
 class MinLocalGovernmentsRule(_RuleBase):
     kind: Literal["min_local_governments"]
+    min: Count
+
+
+class ConsortiumLocalGovernmentsRule(_RuleBase):
+    """A consortium must include at least `min` distinct local governments, the lead included."""
+
+    kind: Literal["consortium_local_governments"]
     min: Count
 
 
@@ -266,6 +281,7 @@ class ForbiddenAcquisitionRule(_RuleBase):
 
 Rule = Annotated[
     MinLocalGovernmentsRule
+    | ConsortiumLocalGovernmentsRule
     | RequiredAttachmentRule
     | RequiredAnswerRule
     | AmountCapRule
@@ -273,8 +289,9 @@ Rule = Annotated[
     | ForbiddenAcquisitionRule,
     Discriminator("kind"),
 ]
-RULE_KINDS = ("min_local_governments", "required_attachment", "required_answer", "amount_cap",
-              "category_share", "forbidden_acquisition")  # fmt: skip
+RULE_KINDS = ("min_local_governments", "consortium_local_governments", "required_attachment",
+              "required_answer", "amount_cap", "category_share",
+              "forbidden_acquisition")  # fmt: skip
 
 
 class Quota(_Model):
@@ -290,6 +307,8 @@ class Call(_Model):
     closes: JstDatetime
     budget_yen: Yen | None = None
     quotas: tuple[Quota, ...] = ()
+    # Days after the decision an applicant may ask for an evaluation review (domain.redress).
+    redress_window_days: Annotated[int, Strict(), Ge(1), Le(365)] = 30
 
     @field_validator("closes")
     @classmethod
@@ -331,6 +350,13 @@ class Budget(_Model):
     award_rounding_yen: Count = 1000
 
 
+class Consortium(_Model):
+    """Consortium applications (連携主体): who may apply as a consortium's lead, listing its
+    members in the program's `consortium` field."""
+
+    leads: tuple[OrgType, ...] = Field(min_length=1)
+
+
 class Program(_Model):
     """A funding program: who may apply, the form, and the rules an application must meet."""
 
@@ -345,6 +371,7 @@ class Program(_Model):
     example_note: Text | None = None
     call: Call
     applicant_types: tuple[OrgType, ...] = Field(min_length=1)
+    consortium: Consortium | None = None
     fields_of_use: tuple[FieldOfUse, ...] = ()
     tracks: tuple[Track, ...] = ()
     eligibility_questions: tuple[EligibilityQuestion, ...] = ()
@@ -383,6 +410,11 @@ class Program(_Model):
     def partners_field(self) -> PartnersField | None:
         """Return the program's partners field, if it has one."""
         return next((f for f in self.all_fields() if isinstance(f, PartnersField)), None)
+
+    @property
+    def consortium_field(self) -> ConsortiumField | None:
+        """Return the program's consortium field, if it has one."""
+        return next((f for f in self.all_fields() if isinstance(f, ConsortiumField)), None)
 
     @property
     def budget_field(self) -> BudgetLinesField | None:

@@ -90,8 +90,13 @@ class Finding:
         )
 
 
+NESTED_QUOTES = str.maketrans("「」", "『』")
+
+
 def quoted_ja(text: str) -> str:
-    """Quote ``text`` in 「」 for a Japanese sentence, unless it already is one quoted phrase."""
+    """Quote ``text`` in 「」 for a Japanese sentence, unless it already is one quoted phrase;
+    quotes inside become 『』, as Japanese nests them."""
     if text.startswith("「") and text.endswith("」") and text.count("「") == 1:
         return text
-    return f"「{text}」"
+    return "「" + text.translate(NESTED_QUOTES) + "」"
+

@@ -10,10 +10,12 @@ with an explicit tie-break, and the money is given out strictly in rank order (s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
+from itertools import groupby
 
 from grants.domain.findings import LocalizedText
 
@@ -21,17 +23,17 @@ TIE_BREAK = LocalizedText(
     ja=(
         "評点の高い順に順位を付けます。同点のときは、申請額の少ない順（同じ予算でより多くの事業を"
         "支援できるため）、次に提出日時の早い順、最後に受付番号の順とします。足切り項目に該当した"
-        "申請と未評価の申請には順位を付けず、末尾に表示します。予算は順位どおりに配分し、予算に"
-        "収まらない申請が出たところで打ち切ります（それより下の申請も予算外とし、例外は担当者が"
-        "判断します）。"
+        "申請、最低点に達しない申請と未評価の申請には順位を付けず、末尾に表示します。予算は"
+        "順位どおりに配分し、予算に収まらない申請が出たところで打ち切ります（それより下の申請も"
+        "予算外とし、例外は担当者が判断します）。"
     ),
     en=(
         "Applications are ranked by score, highest first. Equal scores are ordered by the lower "
         "requested amount first (more projects for the money), then the earlier submission, "
-        "then the reference number. Applications that hit a knockout criterion, and those not "
-        "yet scored, get no rank and are listed last. The money goes strictly in rank order and "
-        "stops at the first application that does not fit: those below it are over budget too, "
-        "and exceptions are for the officers to decide."
+        "then the reference number. Applications that hit a knockout criterion or miss a "
+        "minimum score, and those not yet scored, get no rank and are listed last. The money "
+        "goes strictly in rank order and stops at the first application that does not fit: "
+        "those below it are over budget too, and exceptions are for the officers to decide."
     ),
 )
 
@@ -47,6 +49,47 @@ class RankEntry:
     knockout: bool  # a knockout criterion was hit: unfundable
     requested_yen: int
     submitted_at: datetime
+    unmet: tuple[LocalizedText, ...] = ()  # thresholds not reached (domain.thresholds): unfundable
+
+    @property
+    def unfundable(self) -> bool:
+        """A knockout hit or a threshold missed: listed after the ranked rows, never fits."""
+        return self.knockout or bool(self.unmet)
+
+
+class TieBreak(StrEnum):
+    """The rule that ordered two ranked rows of exactly the same score (see `TIE_BREAK`)."""
+
+    REQUESTED = "requested"  # the lower request first
+    SUBMITTED = "submitted"  # then the earlier submission
+    REFERENCE = "reference"  # then the reference number
+
+
+TIE_BREAK_ORDERS = {
+    TieBreak.REQUESTED: LocalizedText("申請額の少ない順", "the lower requested amount"),
+    TieBreak.SUBMITTED: LocalizedText("提出日時の早い順", "the earlier submission"),
+    TieBreak.REFERENCE: LocalizedText("受付番号の順", "the reference number"),
+}
+
+
+@dataclass(frozen=True)
+class Tie:
+    """A ranked row with exactly the score of another ranked row of its group."""
+
+    at_line: bool  # the tie spans the budget line: the last row that fits shares the score
+    # with the first that does not
+    order: TieBreak  # the rule that ordered this row against its tied neighbour
+
+    @property
+    def note(self) -> LocalizedText:
+        """What the row says: tied on score (at the budget line, where so), ordered by which
+        rule."""
+        order = TIE_BREAK_ORDERS[self.order]
+        if self.at_line:
+            return LocalizedText(f"予算の線上で同点。{order.ja}で順位を付けました。",
+                                 f"Tied on score at the budget line; ordered by {order.en}.")
+        return LocalizedText(f"同点。{order.ja}で順位を付けました。",
+                             f"Tied on score; ordered by {order.en}.")
 
 
 @dataclass(frozen=True)
@@ -57,6 +100,7 @@ class RankRow:
     entry: RankEntry
     cumulative_yen: int | None  # requests of the ranked rows down to this one
     fits: bool
+    tie: Tie | None = None  # the same exact score as another ranked row of the group
 
 
 @dataclass(frozen=True)
@@ -77,6 +121,11 @@ class RankGroup:
     def funded_yen(self) -> int:
         """The total requested by the rows that fit."""
         return sum(row.entry.requested_yen for row in self.rows if row.fits)
+
+    @property
+    def tied_at_line(self) -> bool:
+        """The last row that fits and the first that does not have exactly the same score."""
+        return any(row.tie is not None and row.tie.at_line for row in self.rows)
 
     @property
     def funded_count(self) -> int:
@@ -135,7 +184,8 @@ def rank(
 
     Order within a group: score descending, then the lower request (more projects for the
     money), then the earlier submission, then the reference (then the id, for determinism).
-    Equal scores still get distinct consecutive ranks. Knockout entries, then unscored ones,
+    Equal scores still get distinct consecutive ranks, and each such row is marked with its
+    `Tie` (at the budget line where the line cuts through it). Knockout entries, then unscored ones,
     follow without rank, each by reference.
 
     The money is given strictly in rank order: the first ranked row whose cumulative request
@@ -197,9 +247,9 @@ def _order(entry: RankEntry) -> tuple[Decimal, int, datetime, str, int]:
 def _group(
     tracks: tuple[str | None, ...], budget_yen: int | None, entries: Sequence[RankEntry]
 ) -> RankGroup:
-    ranked = sorted((e for e in entries if not e.knockout and e.score is not None), key=_order)
-    knockouts = [e for e in entries if e.knockout]
-    unscored = [e for e in entries if not e.knockout and e.score is None]
+    ranked = sorted((e for e in entries if not e.unfundable and e.score is not None), key=_order)
+    knockouts = [e for e in entries if e.unfundable]
+    unscored = [e for e in entries if not e.unfundable and e.score is None]
 
     rows: list[RankRow] = []
     cutoff_index: int | None = None
@@ -210,9 +260,37 @@ def _group(
         if over and cutoff_index is None:
             cutoff_index = position
         rows.append(RankRow(position + 1, entry, cumulative, cutoff_index is None))
+    rows = _mark_ties(rows, cutoff_index)
     for entry in sorted(knockouts, key=_by_reference) + sorted(unscored, key=_by_reference):
         rows.append(RankRow(None, entry, None, False))
     return RankGroup(tracks, budget_yen, tuple(rows), cutoff_index)
+
+
+def _mark_ties(ranked: list[RankRow], cutoff_index: int | None) -> list[RankRow]:
+    """Mark every run of ranked rows with exactly the same score as tied, each with the rule
+    that ordered it against the row above it (the first of a run: against the row below), and
+    the run that the budget line cuts through as tied at the line."""
+    marked = list(ranked)
+    for _score, run in groupby(range(len(ranked)), key=lambda i: ranked[i].entry.score):
+        indexes = list(run)
+        if len(indexes) < 2:
+            continue
+        first, last = indexes[0], indexes[-1]
+        at_line = cutoff_index is not None and first < cutoff_index <= last
+        for i in indexes:
+            neighbour = ranked[i - 1] if i > first else ranked[i + 1]
+            marked[i] = replace(ranked[i], tie=Tie(at_line, _tie_break(neighbour.entry,
+                                                                       ranked[i].entry)))
+    return marked
+
+
+def _tie_break(one: RankEntry, other: RankEntry) -> TieBreak:
+    """The first rule of `_order` after the score that tells two entries apart."""
+    if one.requested_yen != other.requested_yen:
+        return TieBreak.REQUESTED
+    if one.submitted_at != other.submitted_at:
+        return TieBreak.SUBMITTED
+    return TieBreak.REFERENCE
 
 
 def _by_reference(entry: RankEntry) -> tuple[str, int]:

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import Protocol
 
 from grants.domain.findings import Finding, LocalizedText, Severity, quoted_ja
 from grants.domain.rounding import to_decimal
-from grants.domain.rubrics import Rubric, Unrated
+from grants.domain.rubrics import Rubric, Unrated, mark
+from grants.domain.text import has_visible_text
 
 Ratings = Mapping[str, int | None]
 
@@ -39,13 +41,11 @@ def check_review(rubric: Rubric, review: ReviewInput) -> list[Finding]:
                 findings.append(_error(criterion.id, "unrated", LocalizedText(
                     f"{quoted_ja(title.ja)}を評価してください。", f"Rate “{title.en}”.")))
             continue
-        if not rubric.scale.min <= rating <= rubric.scale.max:
-            findings.append(_error(criterion.id, "off_scale", LocalizedText(
-                f"{quoted_ja(title.ja)}の評点は{rubric.scale.min}〜{rubric.scale.max}です。",
-                f"“{title.en}” takes a score from {rubric.scale.min} to {rubric.scale.max}.")))
+        if not rubric.scale.accepts(rating):  # off the scale, or between its steps
+            findings.append(_error(criterion.id, "off_scale", rubric.scale.takes(title)))
             continue
         needs_comment = criterion.comment_required_at_or_below
-        commented = (review.comments.get(criterion.id) or "").strip()
+        commented = has_visible_text(review.comments.get(criterion.id))
         if needs_comment is not None and rating <= needs_comment and not commented:
             findings.append(_error(criterion.id, "comment_required", LocalizedText(
                 f"{quoted_ja(title.ja)}が{needs_comment}点以下のときは、理由をコメントに書いてください。",
@@ -88,7 +88,7 @@ def score(rubric: Rubric, ratings: Ratings) -> ScoreCard:
             rating = low  # counts as the lowest level, for the total and the knockout alike
         else:
             rated.append(criterion.id)
-        points += Fraction(criterion.weight * (rating - low), span)
+        points += criterion.weight * (mark(rating) - low) / span  # exact, half-marks too
         weights += criterion.weight
         threshold = criterion.knockout_at_or_below
         if threshold is not None and rating <= threshold:
@@ -174,3 +174,37 @@ def flag(combined: Aggregate, moderated: Moderated | None) -> Flag | None:
     if not combined.flagged:
         return None
     return Flag.MODERATED if moderated is not None and moderated.resolved else Flag.FLAGGED
+
+
+class SubmittedText(Protocol):
+    """One submitted version of a review, as the history compares them."""
+
+    ratings: Mapping[str, int | None]
+    comments: Mapping[str, str]
+    comment_for_applicant: str | None
+    total: Decimal | None
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What a version changed from the one before it (everything, for the first)."""
+
+    ratings: frozenset[str]  # criterion ids whose score changed
+    comments: frozenset[str]  # criterion ids whose comment changed
+    shared: bool  # the comment for the applicant changed
+    total: bool
+
+
+def version_changes(before: SubmittedText | None, after: SubmittedText) -> VersionChanges:
+    """Compare two consecutive versions of a review, criterion by criterion."""
+    if before is None:
+        return VersionChanges(frozenset(after.ratings), frozenset(after.comments),
+                              after.comment_for_applicant is not None, True)
+    ids = set(before.ratings) | set(after.ratings)
+    said = set(before.comments) | set(after.comments)
+    return VersionChanges(
+        frozenset(c for c in ids if before.ratings.get(c) != after.ratings.get(c)),
+        frozenset(c for c in said if before.comments.get(c) != after.comments.get(c)),
+        before.comment_for_applicant != after.comment_for_applicant,
+        before.total != after.total,
+    )

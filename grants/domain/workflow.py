@@ -46,6 +46,9 @@ class Action(StrEnum):
     ACCEPT = "accept"  # the officer's screening passes; reviewers may score
     AWARD = "award"
     REJECT = "reject"
+    # An upheld evaluation review (評価の再審査の申出) sets the decision aside: the application
+    # goes back into review, to new reviewers. The one documented way to reopen a decision.
+    REEVALUATE = "reevaluate"
 
 
 class Role(StrEnum):
@@ -71,6 +74,8 @@ TRANSITIONS: Final[Mapping[tuple[State, Action], tuple[State, frozenset[Role]]]]
         (State.SUBMITTED, Action.ACCEPT): (State.IN_REVIEW, _OFFICER),
         (State.IN_REVIEW, Action.AWARD): (State.AWARDED, _OFFICER),
         (State.IN_REVIEW, Action.REJECT): (State.REJECTED, _OFFICER),
+        (State.AWARDED, Action.REEVALUATE): (State.IN_REVIEW, _OFFICER),
+        (State.REJECTED, Action.REEVALUATE): (State.IN_REVIEW, _OFFICER),
     }
 )
 

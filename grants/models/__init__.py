@@ -14,6 +14,14 @@ from grants.models.applications import Application, Attachment, KeptForm, Submis
 from grants.models.audit import AuditEvent
 from grants.models.batches import BatchJob, BatchState
 from grants.models.decisions import Decision, OutboxMessage, Outcome
+from grants.models.evaluation import (
+    ConsensusReport,
+    ConsensusResponse,
+    ConsensusState,
+    RedressGround,
+    RedressRequest,
+    RedressState,
+)
 from grants.models.programs import Program, ProgramVersion
 from grants.models.reviews import (
     Assignment,
@@ -23,6 +31,7 @@ from grants.models.reviews import (
     Moderation,
     Review,
     ReviewState,
+    ReviewVersion,
     Rubric,
     RubricVersion,
 )
@@ -38,6 +47,9 @@ __all__ = [
     "BatchState",
     "CallReviewer",
     "ConflictDeclaration",
+    "ConsensusReport",
+    "ConsensusResponse",
+    "ConsensusState",
     "Decision",
     "KeptForm",
     "MembershipState",
@@ -49,8 +61,12 @@ __all__ = [
     "Program",
     "ProgramVersion",
     "RateLimitHit",
+    "RedressGround",
+    "RedressRequest",
+    "RedressState",
     "Review",
     "ReviewState",
+    "ReviewVersion",
     "Rubric",
     "RubricVersion",
     "Submission",

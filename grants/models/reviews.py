@@ -71,7 +71,8 @@ class ConflictDeclaration(Base):
 
 class AssignmentState(enum.StrEnum):
     ACTIVE = "active"
-    DECLINED = "declined"
+    DECLINED = "declined"  # by the reviewer, before submitting
+    WITHDRAWN = "withdrawn"  # ended for a conflict of interest found after assignment
 
 
 class Assignment(Base):
@@ -80,6 +81,11 @@ class Assignment(Base):
         sa.UniqueConstraint("application_id", "reviewer_id"),
         sa.CheckConstraint(
             "(state = 'declined') = (decline_reason IS NOT NULL)", name="reason_iff_declined"
+        ),
+        sa.CheckConstraint(
+            "(state = 'withdrawn') = "
+            "(withdrawal_reasons IS NOT NULL AND withdrawn_at IS NOT NULL)",
+            name="reasons_iff_withdrawn",
         ),
     )
 
@@ -90,6 +96,10 @@ class Assignment(Base):
     decline_reason: Mapped[str | None] = mapped_column(sa.String(1000))
     assigned_at: Mapped[dt.datetime]
     assigned_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(
+        comment="when a conflict of interest ended the assignment")
+    withdrawal_reasons: Mapped[list[Any] | None] = mapped_column(
+        sa.JSON(none_as_null=True), comment="the conflicts found: a {ja, en} text each")
 
     application: Mapped[Application] = relationship()
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
@@ -127,8 +137,35 @@ class Review(Base):
 
     assignment: Mapped[Assignment] = relationship(back_populates="review")
     rubric_version: Mapped[RubricVersion] = relationship()
+    versions: Mapped[list[ReviewVersion]] = relationship(
+        back_populates="review", order_by="ReviewVersion.number")
 
     __mapper_args__ = {"version_id_col": lock_version}
+
+
+class ReviewVersion(Base):
+    """One submitted text of a review, kept as submitted: reopening and resubmitting adds the
+    next version and never overwrites an earlier one."""
+
+    __tablename__ = "review_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("review_id", "number"),
+        sa.CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[intpk]
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("reviews.id"))
+    number: Mapped[int] = mapped_column(comment="1 for the first submission, then one more each")
+    ratings: Mapped[dict[str, Any]] = mapped_column(comment="criterion id -> score or null")
+    comments: Mapped[dict[str, Any]] = mapped_column(comment="criterion id -> reviewer's comment")
+    comment_for_applicant: Mapped[str | None] = mapped_column(sa.Text)
+    total: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2), comment="0-100, weighted")
+    knockout: Mapped[bool]
+    reopen_note: Mapped[str | None] = mapped_column(
+        sa.String(1000), comment="the officer's request this version answers")
+    submitted_at: Mapped[dt.datetime]
+
+    review: Mapped[Review] = relationship(back_populates="versions")
 
 
 class Moderation(Base):

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from grants import emails
 from grants.domain import workflow
 from grants.domain.budget import award_amount, summarize
+from grants.domain.counting import require_in_review
 from grants.domain.errors import DomainError
 from grants.domain.findings import LocalizedText
+from grants.domain.rubrics import RankingScore
 from grants.domain.workflow import Action
-from grants.models import Application, Assignment, Decision, Outcome, Review, ReviewState, User
-from grants.services import reviewing
+from grants.models import Application, Assignment, Decision, Outcome, User
+from grants.services import assign, counting, evaluation_summary
 from grants.services.apply import data_from_snapshot
 from grants.services.audit import AuditTag, record
 from grants.services.programs import definition_of
@@ -29,6 +31,18 @@ class KnockoutRefused(DomainError):
     def __init__(self, criteria: tuple[LocalizedText, ...]) -> None:
         super().__init__("knockout_refused")
         self.criteria = criteria
+
+
+class ThresholdRefused(DomainError):
+    """A minimum score of the rubric is not reached: the application is unfundable."""
+
+    def __init__(self, reasons: tuple[LocalizedText, ...]) -> None:
+        super().__init__("threshold_refused")
+        self.reasons = reasons
+
+
+class ConsensusMissing(DomainError):
+    """The rubric ranks by consensus and no approved consensus report scores the application."""
 
 
 class AmountRefused(DomainError):
@@ -73,18 +87,33 @@ def decide(
 ) -> Decision:
     """Award (the amount rounded down to the program's step) or reject, with a rationale.
 
-    An award is refused while the score (moderated where moderated) hits a knockout; a
-    rejection is always possible.
+    An award is refused while the score that ranks (`counting.Scores.total`) hits a knockout or
+    misses one of the rubric's minimum scores, or is missing where the rubric ranks by an
+    approved consensus; a rejection is always possible. The decision freezes the scores: an
+    assignment whose reviewer is found conflicted by now is ended first, so the reviews that
+    count from here on are exactly those the decision was made on.
     """
     rationale = rationale.strip()
     if not rationale:
         raise DomainError("rationale_required")
-    if outcome is Outcome.AWARD:
-        knockouts = reviewing.application_scores(session, application).knockout_titles
-        if knockouts:
-            raise KnockoutRefused(knockouts)
+    require_in_review(application.state)
+    assignments = session.scalars(sa.select(Assignment).filter_by(
+        application_id=application.id)).all()
+    assign.end_conflicted(session, assignments, {application.id: assign.parties(application)},
+                          actor=actor, now=now)
+    scores = counting.application_scores(session, application)
+    if outcome is Outcome.AWARD and scores.total is None \
+            and scores.mode is RankingScore.CONSENSUS:
+        raise ConsensusMissing("consensus_missing")
+    if outcome is Outcome.AWARD and scores.knockout_titles:
+        raise KnockoutRefused(scores.knockout_titles)
+    if outcome is Outcome.AWARD and scores.unmet:
+        raise ThresholdRefused(tuple(unmet.reason for unmet in scores.unmet))
     limit = award_limit(application)
     computation = limit.as_dict()
+    # The band the applicant's evaluation summary states: the rest of the call moves on.
+    computation[evaluation_summary.BAND_KEY] = str(evaluation_summary.band_now(
+        session, application))
     if outcome is Outcome.AWARD:
         amount_yen = limit.maximum_yen if amount_yen is None else amount_yen
         amount_yen -= amount_yen % limit.rounding_yen
@@ -103,7 +132,9 @@ def decide(
     record(session, AuditTag.APPLICATION_DECIDE, subject_type="application",
            subject_id=application.id, actor=actor, now=now,
            data={"outcome": str(outcome), "amount_yen": amount_yen, "computation": computation,
-                 "rationale": rationale})
+                 "rationale": rationale, "score": None if scores.total is None
+                 else str(scores.total),
+                 "counted_reviews": [review.id for review, _ in scores.reviews]})
     emails.queue_for_applicant(session, "decision", application, now=now, decision=decision)
     return decision
 
@@ -120,9 +151,6 @@ def published_outcome(session: Session, application: Application) -> PublishedOu
     decision = session.scalar(sa.select(Decision).filter_by(application_id=application.id))
     if decision is None:
         return None
-    comments = session.scalars(
-        sa.select(Review.comment_for_applicant).join(Review.assignment)
-        .where(Assignment.application_id == application.id,
-               Review.state == ReviewState.SUBMITTED, Review.comment_for_applicant.is_not(None))
-        .order_by(Review.id)).all()
-    return PublishedOutcome(decision, list(comments))
+    reviews = counting.counted_reviews(session, application).reviews
+    return PublishedOutcome(decision, [r.comment_for_applicant for r in reviews
+                                       if r.comment_for_applicant])

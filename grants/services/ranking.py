@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, contains_eager, defer, joinedload
 from grants.domain.calibration import Calibration, ScoredReview, calibrate
 from grants.domain.ranking import RankEntry, Ranking, rank
 from grants.domain.rubrics import Rubric as RubricDefinition
+from grants.domain.thresholds import Unmet
 from grants.domain.workflow import State
 from grants.models import (
     Application,
@@ -31,7 +32,7 @@ from grants.models import (
     RubricVersion,
     Submission,
 )
-from grants.services import reviewing
+from grants.services import assign, counting, reviewing
 from grants.services.decide import award_limit
 from grants.services.programs import definition_of
 from grants.services.rubrics import rubric_of
@@ -43,7 +44,7 @@ RANKED_STATES = (State.IN_REVIEW, State.AWARDED, State.REJECTED)
 class Scored:
     application: Application
     snapshot: dict[str, Any]
-    scores: reviewing.Scores
+    scores: counting.Scores
     decision: Decision | None
     findings: list[Any]  # the latest submission's, loaded with its snapshot: no query per row
 
@@ -55,9 +56,14 @@ class Scored:
     def knockout(self) -> bool:
         return bool(self.scores.knockouts)
 
+    @property
+    def unmet(self) -> tuple[Unmet, ...]:
+        return self.scores.unmet
+
 
 def scored_applications(session: Session, program: Program) -> list[Scored]:
-    """Every application of the call past screening, with reviews, moderation and decision."""
+    """Every application of the call past screening, with reviews, moderation, approved
+    consensus and decision."""
     in_call = (ProgramVersion.program_key == program.key) & Application.state.in_(RANKED_STATES)
     # Joined, not batched by IN lists: the number of queries stays fixed however large the call.
     # The draft answers (large, and never ranked) are left out: the frozen snapshot counts.
@@ -75,22 +81,21 @@ def scored_applications(session: Session, program: Program) -> list[Scored]:
             .order_by(Submission.application_id, Submission.number)):
         snapshots[application_id] = snapshot  # the latest submission is the last one
         findings[application_id] = submitted_findings
-    reviews: dict[int, list[Review]] = defaultdict(list)
-    for review in session.scalars(
-            sa.select(Review).join(Review.assignment).where(Assignment.application_id.in_(ids))
-            .options(defer(Review.comments), contains_eager(Review.assignment)
-                     .selectinload(Assignment.reviewer))
-            .order_by(Review.id)):
-        reviews[review.assignment.application_id].append(review)
+    reviews = counting.load_reviews(session, Assignment.application_id.in_(ids), comments=False)
+    parties = {a.id: assign.parties(a, snapshots[a.id]) for a in applications
+               if a.state is State.IN_REVIEW and a.id in reviews}
+    counted = counting.sort_reviews(session, applications, reviews, parties)
     moderations: dict[int, list[Moderation]] = defaultdict(list)
     for row in session.scalars(sa.select(Moderation).where(Moderation.application_id.in_(ids))):
         moderations[row.application_id].append(row)
     decisions = {d.application_id: d for d in session.scalars(
         sa.select(Decision).where(Decision.application_id.in_(ids)))}
     rubrics = _rubrics_by_application(session, applications, reviews)
+    consensus = counting.approved_consensuses(session, counted)
     return [
         Scored(a, json.loads(snapshots[a.id]),
-               reviewing.scores(rubrics[a.id], reviews[a.id], moderations[a.id]),
+               counting.scores(rubrics[a.id], counted[a.id], moderations[a.id],
+                               consensus.get(a.id)),
                decisions.get(a.id), findings[a.id])
         for a in applications
     ]
@@ -102,8 +107,8 @@ def _rubrics_by_application(session: Session, applications: list[Application],
     current: dict[int, int] = {}  # program version -> current rubric version, resolved once
     chosen: dict[int, int] = {}
     for a in applications:
-        if reviews[a.id]:
-            chosen[a.id] = reviews[a.id][0].rubric_version_id
+        if reviews.get(a.id):
+            chosen[a.id] = min(reviews[a.id], key=lambda r: r.id).rubric_version_id
             continue
         if a.program_version_id not in current:
             version = reviewing.current_rubric_version(session, a.program_version)
@@ -124,6 +129,7 @@ def call_ranking(session: Session, program: Program) -> tuple[Ranking, dict[int,
             track=s.snapshot["answers"].get("track"), score=s.score, knockout=s.knockout,
             requested_yen=award_limit(s.application, s.snapshot).requested_yen,
             submitted_at=s.application.submitted_at,
+            unmet=tuple(u.reason for u in s.unmet),
         )
         for s in scored
     ]
@@ -135,7 +141,7 @@ def call_ranking(session: Session, program: Program) -> tuple[Ranking, dict[int,
 
 
 def call_calibration(session: Session, program: Program) -> Calibration:
-    """Each reviewer's submitted totals on the call against the other reviewers'."""
+    """Each reviewer's counted totals on the call against the other reviewers'."""
     return calibrate([
         ScoredReview(s.application.id, review.assignment.reviewer_id,
                      review.assignment.reviewer.display_name, card.total)

@@ -1,36 +1,38 @@
-"""Reviews: drafts, submission with the rubric's checks, reopening, and moderation."""
+"""Reviews: drafts, submission with the rubric's checks, reopening, and moderation.
+
+Each changes a score, so each is refused once the application is decided (`ScoresFrozen`) or
+before it is accepted for review (`NotInReview`). Every submission is kept as a version.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from grants.domain.counting import require_in_review
 from grants.domain.errors import DomainError
-from grants.domain.findings import Finding, LocalizedText
-from grants.domain.rubrics import Rubric as RubricDefinition
+from grants.domain.findings import Finding
 from grants.domain.scoring import (
-    Aggregate,
-    Flag,
-    Moderated,
     ReviewInput,
     ScoreCard,
-    aggregate,
+    VersionChanges,
     check_review,
-    flag,
     score,
-    with_moderation,
+    version_changes,
 )
+from grants.domain.text import visible_or_none
 from grants.models import (
     Application,
     Assignment,
+    AssignmentState,
     Moderation,
     ProgramVersion,
     Review,
     ReviewState,
+    ReviewVersion,
     Rubric,
     RubricVersion,
     User,
@@ -46,6 +48,10 @@ class ReviewLocked(DomainError):
 
 class ReviewStale(DomainError):
     """The review was saved elsewhere since this form was loaded."""
+
+
+class ReviewNotCounting(DomainError):
+    """The review's assignment ended (declined, or a conflict found): it cannot be reopened."""
 
 
 class ReviewRefused(DomainError):
@@ -90,20 +96,24 @@ def save(
     session: Session, review: Review, *, ratings: dict[str, int | None], comments: dict[str, str],
     comment_for_applicant: str | None, expected_version: int, now: dt.datetime,
 ) -> None:
-    """Save a draft review (never a submitted one)."""
+    """Save a draft review (never a submitted one). A comment with nothing visible in it is
+    not kept: it would read as empty everywhere it is shown."""
+    require_in_review(review.assignment.application.state)
     if review.state is ReviewState.SUBMITTED:
         raise ReviewLocked("review_submitted")
     if expected_version != review.lock_version:
         raise ReviewStale("review_stale")
     review.ratings = dict(ratings)
-    review.comments = {k: v for k, v in comments.items() if v}
-    review.comment_for_applicant = (comment_for_applicant or "").strip() or None
+    review.comments = {k: text for k, v in comments.items() if (text := visible_or_none(v))}
+    review.comment_for_applicant = visible_or_none(comment_for_applicant)
     review.updated_at = now
     session.flush()
 
 
 def submit(session: Session, review: Review, *, actor: User, now: dt.datetime) -> ScoreCard:
-    """Lock the review after the rubric's checks; store its total and knockouts."""
+    """Lock the review after the rubric's checks; store its total and knockouts, and keep what
+    was submitted as the review's next version."""
+    require_in_review(review.assignment.application.state)
     if review.state is ReviewState.SUBMITTED:
         raise ReviewLocked("review_submitted")
     rubric = rubric_of(review.rubric_version)
@@ -111,21 +121,32 @@ def submit(session: Session, review: Review, *, actor: User, now: dt.datetime) -
     if findings:
         raise ReviewRefused(findings)
     card = score(rubric, review.ratings)
+    number = len(review.versions) + 1
+    review.versions.append(ReviewVersion(
+        number=number, ratings=dict(review.ratings), comments=dict(review.comments),
+        comment_for_applicant=review.comment_for_applicant, total=card.total,
+        knockout=bool(card.knockouts), reopen_note=review.reopen_note, submitted_at=now))
     review.total, review.knockout = card.total, bool(card.knockouts)
     review.state, review.submitted_at, review.reopen_note = ReviewState.SUBMITTED, now, None
     review.updated_at = now
     session.flush()
     record(session, AuditTag.REVIEW_SUBMIT, subject_type="application",
            subject_id=review.assignment.application_id, actor=actor, now=now,
-           data={"review_id": review.id, "total": str(card.total),
+           data={"review_id": review.id, "version": number, "total": str(card.total),
                  "knockouts": list(card.knockouts)})
     return card
 
 
 def reopen(session: Session, review: Review, note: str, *, actor: User, now: dt.datetime) -> None:
-    """An officer asks the reviewer to look again; the review becomes an editable draft."""
+    """An officer asks the reviewer to look again; the review becomes an editable draft, and
+    its submitted versions stay as they were (the next submission adds one)."""
+    require_in_review(review.assignment.application.state)
+    if review.assignment.state is not AssignmentState.ACTIVE:
+        raise ReviewNotCounting("assignment_not_active")
+    if review.state is not ReviewState.SUBMITTED:
+        raise DomainError("review_not_submitted")
     review.state, review.submitted_at = ReviewState.DRAFT, None
-    review.reopen_note = note.strip() or None
+    review.reopen_note = visible_or_none(note)
     review.updated_at = now
     session.flush()
     record(session, AuditTag.REVIEW_REOPEN, subject_type="application",
@@ -138,18 +159,20 @@ def moderate(
     *, actor: User, now: dt.datetime,
 ) -> Moderation:
     """Record the officer's score for one criterion; the reviewers' scores stay as they were."""
+    require_in_review(application.state)
     rubric = rubric_of(rubric_version_for(session, application))
     rubric.criterion(criterion_id)  # raises KeyError for an unknown criterion
-    if not rubric.scale.min <= value <= rubric.scale.max or not rationale.strip():
+    rationale = visible_or_none(rationale) or ""
+    if not rubric.scale.min <= value <= rubric.scale.max or not rationale:
         raise DomainError("moderation_invalid")
     row = session.scalar(sa.select(Moderation).filter_by(
         application_id=application.id, criterion_id=criterion_id))
     if row is None:
         row = Moderation(application_id=application.id, criterion_id=criterion_id, score=value,
-                         rationale=rationale.strip(), moderated_by_id=actor.id, moderated_at=now)
+                         rationale=rationale, moderated_by_id=actor.id, moderated_at=now)
         session.add(row)
     else:
-        row.score, row.rationale = value, rationale.strip()
+        row.score, row.rationale = value, rationale
         row.moderated_by_id, row.moderated_at = actor.id, now
     session.flush()
     record(session, AuditTag.SCORE_MODERATE, subject_type="application",
@@ -159,66 +182,21 @@ def moderate(
 
 
 @dataclass(frozen=True)
-class Scores:
-    """What an officer sees for one application: each review, the aggregate, the moderation."""
+class History:
+    """A review's submitted versions, oldest first, each with what it changed."""
 
-    rubric: RubricDefinition
-    reviews: list[tuple[Review, ScoreCard]]
-    aggregate: Aggregate
-    moderations: dict[str, Moderation]
-    moderated: Moderated | None  # the reviews rescored with the moderated criteria in place
-
-    @property
-    def total(self) -> Decimal | None:
-        """The score that ranks and decides: the moderated total where moderated."""
-        return self.aggregate.mean if self.moderated is None else self.moderated.total
-
-    @property
-    def knockouts(self) -> tuple[str, ...]:
-        """The knockout criteria that make the application unfundable, moderated where moderated."""
-        if self.moderated is not None:
-            return self.moderated.knockouts
-        return tuple(c.id for c in self.rubric.criteria()
-                     if any(c.id in card.knockouts for _, card in self.reviews))
-
-    @property
-    def knockout_titles(self) -> tuple[LocalizedText, ...]:
-        return tuple(self.rubric.criterion(c).title for c in self.knockouts)
-
-    @property
-    def flag(self) -> Flag | None:
-        return flag(self.aggregate, self.moderated)
+    review: Review
+    versions: list[tuple[ReviewVersion, VersionChanges]]
 
 
-def scores(rubric: RubricDefinition, reviews: list[Review], moderations: list[Moderation]
-           ) -> Scores:
-    """Score an application's submitted reviews (pass them in: callers load them in bulk)."""
-    submitted = [r for r in reviews if r.state is ReviewState.SUBMITTED]
-    cards = [(r, _card(rubric, r)) for r in submitted]
-    by_criterion = {m.criterion_id: m for m in moderations}
-    moderated = None
-    if by_criterion and submitted:
-        moderated = with_moderation(rubric, [r.ratings for r in submitted],
-                                    {c: m.score for c, m in by_criterion.items()})
-    return Scores(rubric, cards, aggregate(rubric, [c for _, c in cards]), by_criterion, moderated)
-
-
-def application_scores(session: Session, application: Application) -> Scores:
-    """One application's scores, loaded for its page and its decision."""
-    reviews = session.scalars(sa.select(Review).join(Review.assignment)
-                              .where(Assignment.application_id == application.id)
-                              .order_by(Assignment.id)).all()
-    moderations = session.scalars(sa.select(Moderation).filter_by(
-        application_id=application.id)).all()
-    rubric = rubric_of(rubric_version_for(session, application))
-    return scores(rubric, list(reviews), list(moderations))
-
-
-def _card(rubric: RubricDefinition, review: Review) -> ScoreCard:
-    """A submitted review's card from the total stored at submission (the rubric version is
-    pinned, so it cannot differ); only a knockout is rescored, to name the criteria it hit."""
-    if review.total is None or review.knockout:
-        return score(rubric, review.ratings)
-    rated = tuple(c.id for c in rubric.criteria() if review.ratings.get(c.id) is not None)
-    unrated = tuple(c.id for c in rubric.criteria() if c.id not in rated)
-    return ScoreCard(review.total, (), rated, unrated)
+def history(session: Session, application: Application) -> list[History]:
+    """Every submitted version of the application's reviews, by assignment: two queries."""
+    reviews = session.scalars(
+        sa.select(Review).join(Review.assignment)
+        .where(Assignment.application_id == application.id)
+        .options(contains_eager(Review.assignment).selectinload(Assignment.reviewer),
+                 selectinload(Review.versions))
+        .order_by(Assignment.id)).all()
+    return [History(review, [(v, version_changes(before, v)) for before, v
+                             in zip([None, *review.versions], review.versions, strict=False)])
+            for review in reviews if review.versions]

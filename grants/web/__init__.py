@@ -15,11 +15,16 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 def install_request_hooks(app: Flask) -> None:
     """Hooks that must run before any other, CSRF checks included (they may write)."""
+    from grants.web import plain_http, request_log
+
+    request_log.install(app)  # the request id first; the access line last, with the final status
 
     @app.before_request
     def declare_write_intent() -> None:
         # Requests that change things take SQLite's write lock when their transaction begins.
         db.write_intent.set(request.method not in SAFE_METHODS)
+
+    plain_http.install(app)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
@@ -49,10 +54,12 @@ def register_blueprints(app: Flask) -> None:
     from grants.web import (
         access,
         account,
+        admin_users,
         apply,
         audit,
         auth,
         calls,
+        consensus,
         errors,
         files,
         health,
@@ -61,11 +68,14 @@ def register_blueprints(app: Flask) -> None:
         manage_calls,
         organization,
         packets,
+        redress,
         review,
+        summary,
     )
 
     for blueprint in (health.bp, auth.bp, account.bp, organization.bp, calls.bp, apply.bp, files.bp,
-                      review.bp, manage_calls.bp, manage_applications.bp, audit.bp, packets.bp):
+                      review.bp, manage_calls.bp, manage_applications.bp, audit.bp, packets.bp,
+                      admin_users.bp, consensus.bp, summary.bp, redress.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     limits.install(app)

@@ -33,6 +33,7 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit:record:read"  # funded applications, their records, batch downloads
     ORGANIZATION_MANAGE = "org:member:manage"  # an organization's admins: invite, approve, remove
     ORGANIZATION_VERIFY = "manage:organization:verify"  # the program office: first accounts
+    ACCOUNT_MANAGE = "admin:account:manage"  # site admins: disable, enable, reset link, role
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -47,7 +48,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
     Role.ADMIN: frozenset({Permission.APPLICATION_READ_ANY, Permission.CALL_READ,
-                           Permission.ORGANIZATION_VERIFY}),
+                           Permission.ORGANIZATION_VERIFY, Permission.ACCOUNT_MANAGE}),
 }
 # Held only while the account acts for its organization (an approved member with a proven
 # address): a pending, refused or removed member sees nothing of the organization.

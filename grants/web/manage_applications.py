@@ -22,11 +22,14 @@ from grants.domain.budget import yen
 from grants.domain.errors import DomainError
 from grants.domain.workflow import State, allowed_actions
 from grants.forms.answers import IntegerAnswerField, options
+from grants.forms.review import VisibleText
 from grants.models import Assignment, Decision, Outcome, Program, Review, User
-from grants.services import assign, decide, reviewing, screening
+from grants.services import assign, counting, decide, redress, reviewing, screening
 from grants.services.decide import award_limit
 from grants.services.programs import definition_of
+from grants.web import consensus as consensus_web
 from grants.web.access import Permission, load_application, require
+from grants.web.refusals import REFUSED, refusal
 
 bp = Blueprint("manage_application", __name__, url_prefix="/manage/applications")
 
@@ -43,11 +46,18 @@ class AssignForm(FlaskForm):
 class ModerateForm(FlaskForm):
     criterion_id = StringField(validators=[DataRequired(), Length(max=64)])
     score = IntegerField(_l("Moderated score"), validators=[InputRequired()])
-    rationale = TextAreaField(_l("Rationale"), validators=[DataRequired(), Length(max=4000)])
+    rationale = TextAreaField(_l("Rationale"),
+                              validators=[DataRequired(), VisibleText(), Length(max=4000)])
 
 
 class ReopenForm(FlaskForm):
-    note = StringField(_l("What to look at again"), validators=[DataRequired(), Length(max=1000)])
+    note = StringField(_l("What to look at again"),
+                       validators=[DataRequired(), VisibleText(), Length(max=1000)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("The conflict of interest found"),
+                           validators=[DataRequired(), VisibleText(), Length(max=1000)])
 
 
 class DecisionForm(FlaskForm):
@@ -62,7 +72,7 @@ def _details(application_id: int) -> dict[str, Any]:
     application = load_application(application_id)
     db = get_session()
     assignments = db.scalars(sa.select(Assignment).filter_by(application_id=application.id)
-                             .options(selectinload(Assignment.review),
+                             .options(selectinload(Assignment.review).selectinload(Review.versions),
                                       selectinload(Assignment.reviewer))
                              .order_by(Assignment.id)).all()
     context: dict[str, Any] = {
@@ -72,12 +82,19 @@ def _details(application_id: int) -> dict[str, Any]:
         "decision": db.scalar(sa.select(Decision).filter_by(application_id=application.id)),
         "return_form": ReturnForm(), "assign_form": _assign_form(application),
         "moderate_form": ModerateForm(), "reopen_form": ReopenForm(),
-        "decision_form": DecisionForm(), "findings": application.submissions[-1].findings
-        if application.submissions else [],
+        "withdraw_form": WithdrawForm(), "withdraw_blank": WithdrawForm(formdata=None),
+        "withdraw_id": None, "reopen_id": None, "decision_form": DecisionForm(),
+        "findings": application.submissions[-1].findings if application.submissions else [],
+        "conflicts": assign.conflicted_assignments(
+            db, assignments, {application.id: assign.parties(application)})
+        if application.state is State.IN_REVIEW and assignments else {},
     }
     if application.state is not State.SUBMITTED and application.submissions:
-        context["scores"] = reviewing.application_scores(db, application)
+        context["scores"] = counting.application_scores(db, application)
+        context["history"] = reviewing.history(db, application)
         context["limit"] = award_limit(application)
+        context.update(consensus_web.officer_context(db, application))
+        context["open_redress"] = redress.open_request(db, application)
     return context
 
 
@@ -99,6 +116,15 @@ def _rerender(application_id: int, **forms: Any) -> tuple[str, int]:
     context = _details(application_id)
     context.update(forms)
     return render_template("manage/application.html", **context), 422
+
+
+def _refused(application_id: int, error: DomainError) -> tuple[str, int]:
+    """The page again, saying why the change is refused (a decided application, or one not in
+    review); nothing was changed."""
+    get_session().rollback()
+    flash(refusal(error), "error")
+    context = _details(application_id)
+    return render_template("manage/application.html", **context), 409
 
 
 def _done(application_id: int, message: str) -> Response:
@@ -137,10 +163,39 @@ def assign_reviewer(application_id: int) -> Response | tuple[str, int]:
     reviewer = get_session().get(User, form.reviewer_id.data)
     try:
         assign.assign(get_session(), application, reviewer, actor=current_user, now=clock.now())
+    except REFUSED as error:
+        return _refused(application_id, error)
     except assign.Conflicted as conflicted:
         form.reviewer_id.errors = [reason.get(str(_locale())) for reason in conflicted.reasons]
         return _rerender(application_id, assign_form=form)
+    except assign.AlreadyAssigned:
+        form.reviewer_id.errors = [_("%(name)s is already assigned to this application.",
+                                     name=reviewer.display_name)]
+        return _rerender(application_id, assign_form=form)
     return _done(application_id, _("Reviewer assigned."))
+
+
+@bp.post("/<int:application_id>/assignments/<int:assignment_id>/withdraw")
+@require(Permission.CALL_MANAGE)
+def withdraw_assignment(application_id: int, assignment_id: int) -> Response | tuple[str, int]:
+    """End an assignment for a conflict of interest the officer found after assigning."""
+    load_application(application_id)
+    assignment = get_session().get(Assignment, assignment_id)
+    if assignment is None or assignment.application_id != application_id:
+        abort(404)
+    form = WithdrawForm()
+    if not form.validate():
+        return _rerender(application_id, withdraw_form=form, withdraw_id=assignment_id)
+    try:
+        assign.withdraw(get_session(), assignment, form.reason.data, actor=current_user,
+                        now=clock.now())
+    except REFUSED as error:
+        return _refused(application_id, error)
+    except assign.NotActive:
+        flash(_("This assignment has already ended."), "error")
+        return _rerender(application_id)
+    return _done(application_id, _("The assignment is ended; a review already submitted no "
+                                   "longer counts and is kept as withdrawn."))
 
 
 def _locale() -> str:
@@ -157,6 +212,8 @@ def moderate(application_id: int) -> Response | tuple[str, int]:
     try:
         reviewing.moderate(get_session(), application, form.criterion_id.data, form.score.data,
                            form.rationale.data, actor=current_user, now=clock.now())
+    except REFUSED as error:
+        return _refused(application_id, error)
     except (DomainError, KeyError):
         form.score.errors = [_("Enter a score on the rubric's scale and a rationale.")]
         return _rerender(application_id, moderate_form=form)
@@ -172,8 +229,15 @@ def reopen(application_id: int, review_id: int) -> Response | tuple[str, int]:
         abort(404)
     form = ReopenForm()
     if not form.validate():
-        return _rerender(application_id, reopen_form=form)
-    reviewing.reopen(get_session(), review, form.note.data, actor=current_user, now=clock.now())
+        return _rerender(application_id, reopen_form=form, reopen_id=review_id)
+    try:
+        reviewing.reopen(get_session(), review, form.note.data, actor=current_user,
+                         now=clock.now())
+    except REFUSED as error:
+        return _refused(application_id, error)
+    except DomainError:  # a draft, or a review withdrawn from the scores: not on the page
+        flash(_("Only a submitted review that counts can be reopened."), "error")
+        return _rerender(application_id)
     return _done(application_id, _("The reviewer is asked to look again."))
 
 
@@ -189,11 +253,24 @@ def record_decision(application_id: int) -> Response | tuple[str, int]:
             get_session(), application, outcome=Outcome(form.outcome.data),
             amount_yen=form.amount_yen.data, rationale=form.rationale.data,
             actor=current_user, now=clock.now())
+    except REFUSED as error:
+        return _refused(application_id, error)
+    except decide.ConsensusMissing:
+        form.outcome.errors = [_(
+            "This call's rubric ranks by the consensus report, and none is approved for this "
+            "application: approve the consensus report first, or reject the application.")]
+        return _rerender(application_id, decision_form=form)
     except decide.KnockoutRefused as refused:
         form.outcome.errors = [_(
             "This application hit a knockout criterion (%(criteria)s) and cannot be awarded: "
             "moderate the criterion, or reject the application.",
             criteria=_(", ").join(title.get(_locale()) for title in refused.criteria))]
+        return _rerender(application_id, decision_form=form)
+    except decide.ThresholdRefused as refused:
+        form.outcome.errors = [_(
+            "This application does not reach the rubric's minimum scores (%(reasons)s) and "
+            "cannot be awarded: moderate the scores, or reject the application.",
+            reasons=_("; ").join(reason.get(_locale()) for reason in refused.reasons))]
         return _rerender(application_id, decision_form=form)
     except decide.AmountRefused as refused:
         form.amount_yen.errors = [_("At most %(amount)s may be awarded.",

@@ -74,12 +74,17 @@ def _dashboard(program: Program, **extra: Any) -> str:
         .options(selectinload(Application.organization), selectinload(Application.submissions))
         .order_by(Application.submitted_at)).all()
     loads: dict[int, int] = {}
-    reviewer_counts: dict[int, int] = {}
-    for row in db.scalars(sa.select(Assignment).where(
-            Assignment.application_id.in_([a.id for a in applications]),
-            Assignment.state == AssignmentState.ACTIVE)):
+    reviewer_counts: dict[int, int] = {}  # the reviews that will count: no conflicted reviewer
+    active = db.scalars(sa.select(Assignment).where(
+        Assignment.application_id.in_([a.id for a in applications]),
+        Assignment.state == AssignmentState.ACTIVE).options(selectinload(Assignment.reviewer))
+    ).all()
+    conflicted = assign.conflicted_assignments(
+        db, active, {a.id: assign.parties(a) for a in applications if a.submissions})
+    for row in active:
         loads[row.reviewer_id] = loads.get(row.reviewer_id, 0) + 1
-        reviewer_counts[row.application_id] = reviewer_counts.get(row.application_id, 0) + 1
+        if row.id not in conflicted:
+            reviewer_counts[row.application_id] = reviewer_counts.get(row.application_id, 0) + 1
     context = {
         "program": program, "definition": definition_of(program.current_version),
         "applications": applications, "reviewers": assign.call_reviewers(db, program),

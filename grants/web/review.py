@@ -18,22 +18,24 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from grants import clock
 from grants.db import begin_write, get_session
+from grants.domain.errors import DomainError
 from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.domain.signals import compute_signals
 from grants.forms.answers import options
-from grants.forms.review import build_review_form, form_data, ratings_from
+from grants.forms.review import VisibleText, build_review_form, form_data, ratings_from
 from grants.models import (
     Assignment,
     ConflictDeclaration,
     ReviewState,
 )
-from grants.services import assign, reviewing
+from grants.services import assign, consensus, reviewing
 from grants.services.apply import data_from_snapshot
 from grants.services.programs import definition_of
 from grants.services.rubrics import rubric_of
 from grants.templating import answer_labels
 from grants.web.access import Permission, load_assignment, require
+from grants.web.refusals import REFUSED, refusal
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -47,14 +49,16 @@ class InterestForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
-    reason = TextAreaField(_l("Why you decline"), validators=[DataRequired(), Length(max=1000)])
+    reason = TextAreaField(_l("Why you decline"),
+                           validators=[DataRequired(), VisibleText(), Length(max=1000)])
 
 
 @bp.get("/")
 @require(Permission.REVIEW_WRITE)
 def queue() -> str:
     assignments = assign.open_assignments(get_session(), current_user)
-    return render_template("review/queue.html", assignments=assignments)
+    reports = consensus.with_reports(get_session(), [a.application_id for a in assignments])
+    return render_template("review/queue.html", assignments=assignments, reports=reports)
 
 
 @bp.route("/interests", methods=["GET", "POST"])
@@ -72,11 +76,15 @@ def interests() -> str | Response:
         if found is not None and not found.ok:
             form.lg_code.errors = [found.message.get(_locale())]
         elif found or organization_id or form.note.data:
-            assign.declare(db, current_user, organization_id=organization_id,
-                           lg_code=found.code if found else None,
-                           note=form.note.data or None, now=clock.now())
+            declared = assign.declare(db, current_user, organization_id=organization_id,
+                                      lg_code=found.code if found else None,
+                                      note=form.note.data or None, now=clock.now())
             db.commit()
             flash(_("Your declaration is recorded."), "success")
+            if declared.ended:
+                flash(_("It conflicts with %(n)d of your assignments: they are ended, and any "
+                        "review you submitted for them no longer counts. The program office "
+                        "sees why.", n=len(declared.ended)), "info")
             return redirect(url_for(".interests"), code=303)
         else:
             form.note.errors = [_("Choose an organization, enter a local government code, or "
@@ -148,6 +156,8 @@ def save_review(assignment_id: int) -> str | Response | tuple[str, int]:
         flash(_("This review changed or was submitted elsewhere: check it before saving."),
               "error")
         return redirect(url_for(".show_assignment", assignment_id=assignment.id), code=303)
+    except REFUSED as error:
+        return _refused(assignment, error)
     db.commit()
     submitted = review.state is ReviewState.SUBMITTED
     flash(_("Your review is submitted.") if submitted else _("Saved."), "success")
@@ -164,7 +174,23 @@ def decline(assignment_id: int) -> str | Response | tuple[str, int]:
     if not form.validate():
         return _page(assignment, decline_errors=True), 422
     db = get_session()
-    assign.decline(db, assignment, form.reason.data, actor=current_user, now=clock.now())
+    try:
+        assign.decline(db, assignment, form.reason.data, actor=current_user, now=clock.now())
+    except REFUSED as error:
+        return _refused(assignment, error)
+    except assign.DeclineRefused:
+        db.rollback()
+        flash(_("You have submitted this review, so it can no longer be declined. If you "
+                "cannot stand by it, ask the program office; if you have a conflict of "
+                "interest, declare it under “Declared interests”."), "error")
+        return _page(assignment), 409
     db.commit()
     flash(_("You declined this assignment. The program office will assign someone else."), "info")
     return redirect(url_for(".queue"), code=303)
+
+
+def _refused(assignment: Assignment, error: DomainError) -> tuple[str, int]:
+    """The review page again with why nothing was changed (a decided application)."""
+    get_session().rollback()
+    flash(refusal(error), "error")
+    return _page(assignment), 409

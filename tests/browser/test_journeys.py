@@ -146,6 +146,44 @@ def test_reviewer_reviews(visitor: Visitor, submitted: dict[str, str]) -> None:
     expect(page.get_by_role("alert")).to_have_count(0)
 
 
+def test_rapporteur_drafts_the_consensus_report(visitor: Visitor,
+                                               submitted: dict[str, str]) -> None:
+    page = visitor.page
+    visitor.sign_in("officer@example.jp", "officer-demo")
+    open_application(visitor, submitted)
+    form = in_form(page, "取りまとめ評価者を指名する")
+    form.locator("select").select_option(label="審査委員 渡辺")
+    form.get_by_role("button", name="取りまとめ評価者を指名する").click()
+    visitor.check()
+    visitor.page.context.clear_cookies()
+
+    visitor.sign_in("reviewer@example.jp", "reviewer-demo")
+    visitor.go("/review/")
+    page.get_by_role("link", name=f"{submitted['reference']} の合意報告").click()
+    visitor.check()
+    expect(page.locator("table.individual").first).to_contain_text("審査委員 渡辺")
+    names = {radio.get_attribute("name")
+             for radio in page.locator('input[type=radio][name^="s_"]').all()}
+    for name in sorted(names):
+        page.locator(f'input[type=radio][name="{name}"]').nth(-2).check()
+    for comment in page.locator('textarea[name^="c_"]').all():
+        comment.fill("評価者間で合意した評価です。")
+    page.get_by_role("button", name="ほかの評価者に回付する").click()
+    visitor.check()  # the overall comment is missing: the problems are listed, answers kept
+    expect(page.get_by_role("alert")).to_contain_text("全体のコメントを入力してください。")
+    page.locator('textarea[name="overall_comment"]').fill("計画は地域の課題に即しています。")
+    page.get_by_role("button", name="ほかの評価者に回付する").click()
+    visitor.check()
+    expect(page.locator("main")).to_contain_text("計画は地域の課題に即しています。")
+    visitor.page.context.clear_cookies()
+
+    visitor.sign_in("officer@example.jp", "officer-demo")
+    open_application(visitor, submitted)
+    page.get_by_role("button", name="合意報告を承認する").click()
+    visitor.check()
+    expect(page.locator("main")).to_contain_text("合意報告を承認しました。")
+
+
 def test_officer_moderates_ranks_and_decides(visitor: Visitor, submitted: dict[str, str]) -> None:
     page = visitor.page
     visitor.sign_in("officer@example.jp", "officer-demo")

@@ -22,7 +22,10 @@ class Decided:
     comments: dict[int, str]  # reviewer id -> a comment only that reviewer wrote
 
 
-def decided(client: Any, auth: Any, session: Any, make_user: Any, text: str = "") -> Decided:
+def decided(client: Any, auth: Any, session: Any, make_user: Any, text: str = "",
+            moderated: tuple[str, int] | None = None) -> Decided:
+    """Two reviews, a moderation (`moderated`: criterion id and score; else the first criterion
+    at 3), then the award."""
     application = submit_application(client, auth, session, make_user, text=text)
     officer = make_user(Role.OFFICER)
     screening.accept(session, application, actor=officer, now=NOW)
@@ -40,8 +43,8 @@ def decided(client: Any, auth: Any, session: Any, make_user: Any, text: str = ""
                        now=NOW)
         reviewing.submit(session, review, actor=reviewer, now=NOW)
         reviewers.append(reviewer)
-    first = rubric.criteria()[0]
-    reviewing.moderate(session, application, first.id, 3, "両者の根拠を比較して調整した。",
+    criterion_id, value = moderated or (rubric.criteria()[0].id, 3)
+    reviewing.moderate(session, application, criterion_id, value, "両者の根拠を比較して調整した。",
                        actor=officer, now=NOW)
     decide.decide(session, application, outcome=Outcome.AWARD, amount_yen=3_500_000,
                   rationale="地域課題に即した計画として採択する。", actor=officer, now=NOW)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from grants.documents.record import audit_record_pdf
 from grants.models import AuditEvent
-from grants.services import reviewing
 from tests.conftest import NOW
+from tests.documents.conftest import decided
 from tests.web.reviewflow import rubric_for
 
 
@@ -33,13 +33,11 @@ def test_events_are_labelled_and_tags_never_split(session, decided_application):
     assert "算定内容" in text and "理由: 両者の根拠を比較して調整した。" in text
 
 
-def test_a_title_already_in_brackets_is_not_bracketed_twice(session, decided_application):
-    application = decided_application.application
-    quoted = next(c for c in rubric_for(session, application).criteria()
-                  if c.title.ja.startswith("「") and c.title.ja.endswith("」"))
-    reviewing.moderate(session, application, quoted.id, 2, "連携の幅を確認した。",
-                       actor=decided_application.officer, now=NOW)
-    session.commit()
+def test_a_title_already_in_brackets_is_not_bracketed_twice(client, auth, session, make_user):
+    quoted = "resident_centred"  # 「地域住民本位」
+    application = decided(client, auth, session, make_user, moderated=(quoted, 2)).application
+    title = rubric_for(session, application).criterion(quoted).title
+    assert title.ja.startswith("「") and title.ja.endswith("」")
     text = "".join(_lines(audit_record_pdf(session, application, now=NOW)))
-    assert f"{quoted.title.ja}の調整後の評点：2" in text
-    assert "「「" not in text.replace(quoted.title.ja, "")
+    assert f"{title.ja}の調整後の評点：2" in text
+    assert "「「" not in text.replace(title.ja, "")

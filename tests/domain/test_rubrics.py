@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -330,3 +331,107 @@ def test_a_knockout_at_the_top_of_the_scale_is_refused(tmp_path):
         f"{path}:28: sections[0].criteria[0].knockout_at_or_below: "
         "must be below the top score 2, or every application is out",
     ]
+
+
+# --- half-marks and thresholds ---------------------------------------------------------------
+
+STEPPED = (VALID
+           .replace("scale:\n  levels:", "scale:\n  step: STEP\n  levels:")
+           .replace("sections:\n", "thresholds:\n  each_criterion: EACH\n  overall: OVERALL\n"
+                                   "sections:\n")
+           .replace("        weight: 100\n", "        weight: 100\n        threshold: OWN\n"))
+STEP_CHOICES = "must divide one point into whole steps: 1, 0.5, 0.25, 0.2, 0.125 or 0.1"
+NUMBER = "expected a number such as 3 or 2.5"
+
+
+def _stepped(step="0.5", each="1", overall="1.5", own="1.5") -> str:
+    return (STEPPED.replace("STEP", step).replace("EACH", each).replace("OVERALL", overall)
+            .replace("OWN", own))
+
+
+def test_a_rubric_with_half_marks_and_thresholds_loads():
+    rubric = parse_rubric(_stepped(), "rubrics/small.yaml", expected_id="small")
+
+    assert rubric.scale.step == Fraction(1, 2)
+    assert rubric.scale.marks() == (0, Fraction(1, 2), 1, Fraction(3, 2), 2)
+    assert (rubric.thresholds.each_criterion, rubric.thresholds.overall) == (1, Fraction(3, 2))
+    assert rubric.minimum(rubric.criterion("budget_driven")) == Fraction(3, 2)
+
+
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        ({"step": "0.3"}, [f"6: scale.step: {STEP_CHOICES} (got 0.3)"]),
+        ({"step": "0"}, [f"6: scale.step: {STEP_CHOICES} (got 0)"]),
+        ({"step": "-0.5"}, [f"6: scale.step: {STEP_CHOICES} (got -0.5)"]),
+        ({"step": "2"}, [f"6: scale.step: {STEP_CHOICES} (got 2)"]),
+        ({"step": "0.05"}, [f"6: scale.step: {STEP_CHOICES} (got 0.05)"]),
+        ({"step": "half"}, [f'6: scale.step: {NUMBER} (got "half")']),
+        ({"step": "true"}, [f"6: scale.step: {NUMBER} (got true)"]),
+        ({"step": ".nan"}, [f"6: scale.step: {NUMBER} (got NaN)"]),
+        ({"step": ".inf"}, [f"6: scale.step: {NUMBER} (got Infinity)"]),
+        ({"each": "1.3"}, ["20: thresholds.each_criterion: must be on the scale's steps of 0.5 "
+                           "(got 1.3)"]),
+        ({"each": "3"}, ["20: thresholds.each_criterion: must be a score on the scale (0 to 2) "
+                         "(got 3)"]),
+        ({"each": "１"}, [f'20: thresholds.each_criterion: {NUMBER} (got "１")']),
+        ({"overall": "-1"}, ["21: thresholds.overall: must be a score on the scale (0 to 2) "
+                             "(got -1)"]),
+        ({"own": '"1"'}, [f'31: sections[0].criteria[0].threshold: {NUMBER} (got "1")']),
+        ({"own": "1.25"}, ["31: sections[0].criteria[0].threshold: must be on the scale's "
+                           "steps of 0.5 (got 1.25)"]),
+        ({"step": "1", "own": "1.5", "each": "0.5", "overall": "1"}, [
+            "20: thresholds.each_criterion: must be on the scale's steps of 1 (got 0.5)",
+            "31: sections[0].criteria[0].threshold: must be on the scale's steps of 1 (got 1.5)"]),
+        ({"own": "123456789012345678901234567890"}, [
+            "31: sections[0].criteria[0].threshold: must be a score on the scale (0 to 2) "
+            "(got 123456789012345678901234567890)"]),
+    ],
+    ids=lambda v: str(v),
+)
+def test_hostile_steps_and_thresholds_are_each_reported_with_their_line(values, errors):
+    with pytest.raises(DefinitionErrors) as caught:
+        parse_rubric(_stepped(**values), "rubrics/small.yaml", expected_id="small")
+
+    assert [str(e) for e in caught.value.errors] == [f"rubrics/small.yaml:{e}" for e in errors]
+
+
+def test_the_overall_threshold_is_on_the_sum_of_every_criterion():
+    two = VALID.replace("weight: 100", "weight: 50") + """\
+      - id: sustainable
+        title: {ja: 事業継続, en: Continuation}
+        question: {ja: 質問, en: Question}
+        guidance: {ja: 着眼点, en: Guidance}
+        weight: 50
+"""
+    ok = two.replace("sections:\n", "thresholds: {overall: 4}\nsections:\n")
+    over = two.replace("sections:\n", "thresholds: {overall: 4.5}\nsections:\n")
+
+    assert parse_rubric(ok, "rubrics/small.yaml", expected_id="small").thresholds.overall == 4
+    with pytest.raises(DefinitionErrors) as caught:
+        parse_rubric(over, "rubrics/small.yaml", expected_id="small")
+    assert [str(e) for e in caught.value.errors] == [
+        "rubrics/small.yaml:18: thresholds.overall: must be a sum the 2 criteria's scores can "
+        "reach (0 to 4) (got 4.5)"]
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [(0, True), (2, True), (Fraction(3, 2), True), (1.5, True), (2.5, False), (-0.5, False),
+     (1.25, False), (True, False), ("1", False), (float("nan"), False), (None, False)],
+)
+def test_a_scale_accepts_only_its_marks(value, accepted):
+    rubric = parse_rubric(_stepped(), "rubrics/small.yaml", expected_id="small")
+
+    assert rubric.scale.accepts(value) is accepted
+
+
+@pytest.mark.parametrize("path", RUBRIC_FILES, ids=lambda p: p.stem)
+def test_shipped_rubrics_have_whole_marks_and_no_thresholds(path):
+    # The source documents set no minimum score: docs/rubric-schema.md shows the EU's as an
+    # example instead of inventing one.
+    rubric = _load(path)
+
+    assert rubric.scale.step == 1
+    assert rubric.thresholds.each_criterion is rubric.thresholds.overall is None
+    assert all(c.threshold is None for c in rubric.criteria())

@@ -616,7 +616,7 @@ def test_negative_fractions_round_away_from_zero():
 @pytest.mark.parametrize(("title", "quoted"), [
     ("地域住民本位", "「地域住民本位」"),
     ("「地域住民本位」", "「地域住民本位」"),
-    ("「予算ありき」の事業", "「「予算ありき」の事業」"),
+    ("「予算ありき」の事業", "「『予算ありき』の事業」"),  # nested: 『』
 ])
 def test_quoted_ja_never_doubles_the_brackets(title, quoted):
     assert quoted_ja(title) == quoted

@@ -26,6 +26,8 @@ ALLOWED: dict[tuple[State, Action, Role], State] = {
     (State.SUBMITTED, Action.ACCEPT, Role.OFFICER): State.IN_REVIEW,
     (State.IN_REVIEW, Action.AWARD, Role.OFFICER): State.AWARDED,
     (State.IN_REVIEW, Action.REJECT, Role.OFFICER): State.REJECTED,
+    (State.AWARDED, Action.REEVALUATE, Role.OFFICER): State.IN_REVIEW,
+    (State.REJECTED, Action.REEVALUATE, Role.OFFICER): State.IN_REVIEW,
 }
 ALL_TRIPLES = list(itertools.product(State, Action, Role))
 
@@ -39,7 +41,7 @@ def test_fire_allowed_transition_returns_next_state(
 
 def test_fire_every_other_triple_raises_transition_not_allowed() -> None:
     refused = [triple for triple in ALL_TRIPLES if triple not in ALLOWED]
-    assert len(refused) == len(State) * len(Action) * len(Role) - len(ALLOWED) == 144
+    assert len(refused) == len(State) * len(Action) * len(Role) - len(ALLOWED) == 172
     for state, action, role in refused:
         with pytest.raises(TransitionNotAllowed) as caught:
             fire(state, action, role)
@@ -91,8 +93,10 @@ def test_allowed_actions_officer_in_review_award_then_reject() -> None:
 
 
 @pytest.mark.parametrize("state", [State.AWARDED, State.REJECTED])
-def test_allowed_actions_decided_state_none_for_anyone(state: State) -> None:
-    assert all(allowed_actions(state, role) == [] for role in Role)
+def test_allowed_actions_decided_state_only_reevaluation_by_the_officer(state: State) -> None:
+    # Only an upheld evaluation review reopens a decision (services.redress.uphold).
+    assert allowed_actions(state, Role.OFFICER) == [Action.REEVALUATE]
+    assert all(allowed_actions(state, role) == [] for role in Role if role is not Role.OFFICER)
 
 
 @pytest.mark.parametrize("role", [Role.REVIEWER, Role.AUDITOR, Role.ADMIN])
@@ -121,5 +125,6 @@ def test_enum_values_stable_lowercase() -> None:
         "accept",
         "award",
         "reject",
+        "reevaluate",
     ]
     assert [r.value for r in Role] == ["applicant", "reviewer", "officer", "auditor", "admin"]

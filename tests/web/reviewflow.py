@@ -106,3 +106,47 @@ def review_all(session: Session, applications: list[Application], reviewers: lis
                 updated_at=NOW, submitted_at=NOW)
             session.add(assignment)
     session.commit()
+
+
+def in_review(client: Any, auth: Any, session: Session, make_user: Any, reviewers: int = 2,
+              per_application: int | None = None) -> tuple[Application, Any, list[Any]]:
+    """A submitted application accepted by an officer and assigned by hand to `reviewers`
+    reviewers of the call (the call asks for `per_application` when given). Signed out."""
+    application = submit_application(client, auth, session, make_user)
+    officer = make_user(Role.OFFICER)
+    people = [make_user(Role.REVIEWER) for _ in range(reviewers)]
+    auth.sign_in(officer)
+    assert client.post(f"/manage/applications/{application.id}/accept").status_code == 303
+    if per_application is not None:
+        client.post(f"/manage/calls/{KEY}/settings",
+                    data={"reviewers_per_application": str(per_application)})
+    for reviewer in people:
+        add_to_call(session, reviewer)
+        assigned = client.post(f"/manage/applications/{application.id}/assign",
+                               data={"reviewer_id": str(reviewer.id)})
+        assert assigned.status_code == 303, assigned.text[:2000]
+    auth.sign_out()
+    session.refresh(application)
+    return application, officer, people
+
+
+def assignment_of(session: Session, application: Application, reviewer: Any) -> Assignment:
+    session.expire_all()
+    return session.scalar(sa.select(Assignment).filter_by(
+        application_id=application.id, reviewer_id=reviewer.id))
+
+
+def submit_review(client: Any, auth: Any, session: Session, application: Application,
+                  reviewer: Any, score: int, **form: Any) -> Any:
+    """The reviewer signs in, fills every criterion with `score` and submits; returns the
+    response (303 when submitted), signed out again."""
+    rubric = rubric_for(session, application)
+    assignment = assignment_of(session, application, reviewer)
+    auth.sign_in(reviewer)
+    page = client.get(f"/review/assignments/{assignment.id}")
+    data = review_form(rubric, page.text, score, action="submit",
+                       **{k: v for k, v in form.items() if k in ("comment", "shared")})
+    data.update({k: v for k, v in form.items() if k not in ("comment", "shared")})
+    response = client.post(f"/review/assignments/{assignment.id}", data=data)
+    auth.sign_out()
+    return response

@@ -3,10 +3,11 @@
 
 札幌市 is a verified organization with an active member (its administrator), a submitted
 application with attachments (accepted, reviewed by someone else), a funded copy, an auditor's
-batch and a draft. The visitors: nobody signed in; a stranger who signed up with 札幌市's public
-code 011002 and proved the address (membership requested); a refused and a removed member; a
-member whose address is unproved and a reviewer who never accepted the invitation (neither can
-sign in); an active applicant of 千代田区; and the four staff roles.
+failed batch (which only that auditor may run again) and a draft. The visitors: nobody signed
+in; a stranger who signed up with 札幌市's public code 011002 and proved the address
+(membership requested); a refused and a removed member; a member whose address is unproved and
+a reviewer who never accepted the invitation (neither can sign in); an active applicant of
+千代田区; and the four staff roles.
 
 Each visitor may get a 2xx only on the routes listed for it here; nobody ever gets a 5xx;
 outsiders get 403, 404 or "sign in" on every route that is not public or self-service, never
@@ -32,16 +33,20 @@ from grants.models import (
     Attachment,
     AuditEvent,
     BatchJob,
+    ConsensusReport,
+    ConsensusResponse,
     Decision,
     MembershipState,
     Organization,
     OutboxMessage,
     Program,
+    RedressRequest,
     Review,
     Submission,
     User,
 )
 from grants.services import apply, assign, batches, screening
+from grants.services.audit import AuditTag
 from grants.services.auditing import Criteria
 from grants.services.reviewing import rubric_version_for
 from grants.web import packets
@@ -57,7 +62,8 @@ HARMLESS = {"x": "1"}
 ENDS_SESSION = ("auth.sign_out", "account.sign_out_everywhere")
 OTHER_LG_CODE = "131016"  # 千代田区
 TABLES = (Application, Submission, Attachment, Assignment, Review, Decision, BatchJob,
-          AuditEvent, User, Organization, OutboxMessage)
+          AuditEvent, User, Organization, OutboxMessage, ConsensusReport, ConsensusResponse,
+          RedressRequest)
 # What each role's pages are, besides the public and self-service ones everyone may open.
 APPLICANT_PAGES = frozenset({"apply.dashboard", "organization.show"})
 REVIEWER_PAGES = frozenset({"review.queue", "review.interests"})
@@ -67,13 +73,16 @@ READER_PAGES = frozenset({  # APPLICATION_READ_ANY, CALL_READ, ORGANIZATION_VERI
     "manage.calibration", "manage.outbox", "manage_application.show", "packets.officer_packet",
     "packets.officer_packet_job", "packets.officer_packet_file",
     "organization.verification_queue", "organization.verify",
-    "organization.refuse_verification"})
+    "organization.refuse_verification", "redress.manage", "summary.download"})
+ADMIN_PAGES = frozenset({"admin_users.list_users", "admin_users.show_user"})  # ACCOUNT_MANAGE
 # What must answer 2xx with these records (the rest needs a job or a request of one's own).
 SIGNED_IN_PAGE = frozenset({"account.show"})
 READER_REACHES = READER_PAGES - {"packets.officer_packet_job", "packets.officer_packet_file",
                                  "organization.verify", "organization.refuse_verification"}
+# A funded application's evaluation summary is part of its record: auditors download it too.
+SUMMARY = frozenset({"summary.download"})
 AUDITOR_REACHES = frozenset({"audit.search_funded", "audit.show_application",
-                             "audit.download_record", "audit.list_batches"})
+                             "audit.download_record", "audit.list_batches"}) | SUMMARY
 BATCHES = frozenset({"batch_jobs"})  # an auditor's batch of records
 
 
@@ -118,6 +127,7 @@ def build_world(client, auth, session, make_user) -> World:
     funded = fund(session, application, officer, reference="MATRIX-F", amount=1_000_000)
     session.commit()
     batch = batches.request_batch(session, Criteria(), actor=make_user(Role.AUDITOR), now=NOW)
+    batches.fail_batch(session, batch.id, "render: RuntimeError: stand-in", now=lambda: NOW)
     admin = application.created_by
     draft = apply.start(session, session.get(Program, KEY), actor=admin, now=NOW)
     session.commit()
@@ -135,6 +145,9 @@ def fingerprint(session, world: World) -> dict[str, Any]:
     session.expire_all()
     counts = {table.__tablename__: session.scalar(sa.select(sa.func.count()).select_from(table))
               for table in TABLES}
+    counts["reruns"] = sum(1 for event in session.scalars(  # nobody runs another's batch
+        sa.select(AuditEvent).filter_by(tag=AuditTag.BATCH_REQUEST.value))
+        if "rerun_of" in event.data)
     counts["sapporo"] = session.execute(
         sa.select(Application.id, Application.state, Application.lock_version)
         .filter_by(organization_id=world.sapporo.id).order_by(Application.id)).all()
@@ -346,11 +359,12 @@ def staff(app, make_user, world: World) -> list[tuple[Visitor, Any, int | None]]
     visitors = [
         (Role.REVIEWER, Visitor("reviewer", self_service | REVIEWER_PAGES,
                                 unseen=world.references(), must_reach=REVIEWER_PAGES)),
-        (Role.AUDITOR, Visitor("auditor", self_service | audit, unseen=world.references()[:2],
+        (Role.AUDITOR, Visitor("auditor", self_service | audit | SUMMARY,
+                               unseen=world.references()[:2],
                                must_reach=AUDITOR_REACHES, may_change=downloads | BATCHES)),
-        (Role.ADMIN, Visitor("admin", self_service | READER_PAGES,
-                             unseen=(world.draft.reference,), must_reach=READER_REACHES,
-                             may_change=downloads)),
+        (Role.ADMIN, Visitor("admin", self_service | READER_PAGES | ADMIN_PAGES,
+                             unseen=(world.draft.reference,),
+                             must_reach=READER_REACHES | ADMIN_PAGES, may_change=downloads)),
         (Role.OFFICER, Visitor("officer", self_service | officer_pages,
                                unseen=(world.draft.reference,),
                                must_reach=READER_REACHES | AUDITOR_REACHES,

@@ -21,6 +21,7 @@ def _in_review_with(session, client, auth, make_user, *reviewers):
     auth.sign_in(officer)
     client.post(f"/manage/applications/{application.id}/accept")
     auth.sign_out()
+    session.refresh(application)
     assignments = []
     for reviewer in reviewers:
         add_to_call(session, reviewer)
