@@ -7,14 +7,21 @@ is a single-machine install: SQLite and files under ``instance/``, jobs run inli
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from grants import smtp
 
 PACKAGE_ROOT = Path(__file__).resolve().parent  # templates, static, migrations, examples
 PROJECT_ROOT = PACKAGE_ROOT.parent  # a checkout; an installed package has none to speak of
+# A checkout keeps its data in its own instance/ folder (`make run`); an installed package has
+# no such place: development uses ./instance, production requires GRANTS_INSTANCE_DIR.
+CHECKOUT_INSTANCE = (PROJECT_ROOT / "instance") if (PROJECT_ROOT / "setup.cfg").is_file() else None
 
 ENV_PREFIX = "GRANTS_"
 # Well-known names also read without the prefix, as hosting platforms set them.
@@ -22,7 +29,7 @@ UNPREFIXED = ("DATABASE_URL", "SECRET_KEY", "REDIS_URL")
 
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",  # "production" refuses to start without SECRET_KEY and DATABASE_URL
-    "INSTANCE_DIR": str(PROJECT_ROOT / "instance"),
+    "INSTANCE_DIR": str(CHECKOUT_INSTANCE) if CHECKOUT_INSTANCE else None,
     "DATABASE_URL": None,  # default: sqlite:///<INSTANCE_DIR>/grants.sqlite
     "ALLOW_SQLITE": False,  # production refuses SQLite unless this is set (a one-machine install)
     "STORAGE_DIR": None,  # default: <INSTANCE_DIR>/files
@@ -30,10 +37,17 @@ DEFAULTS: dict[str, Any] = {
     "RUBRICS_DIR": str(PACKAGE_ROOT / "rubrics"),
     "SECRET_KEY": None,  # default (development only): generated once into <INSTANCE_DIR>/secret_key
     "REDIS_URL": None,  # set: background jobs (batch downloads) go to RQ workers; unset: inline
-    "RQ_QUEUE": "grants",  # the RQ queue the workers listen on (`rq worker grants`)
+    "RQ_QUEUE": None,  # default: "grants-<database name>", so installations sharing a Redis
+    # never take each other's jobs (`flask grants worker` listens on exactly this queue)
     "BATCH_DIR": None,  # default: <INSTANCE_DIR>/batches (shared with the RQ workers)
     "BATCH_RUNNER": "thread",  # without REDIS_URL: "thread" (in the background) or "request"
-    "SMTP_URL": None,  # smtp://user:pw@host:587 (STARTTLS) or smtps://...:465; None: outbox only
+    "BATCH_RETENTION_DAYS": 30,  # `batches prune` deletes ZIPs and PDFs older than this
+    "BATCH_DEADLINE_HOURS": 12,  # a batch unfinished this long after its request was lost (twice
+    # the longest job's timeout, grants.jobs.JOB_TIMEOUT_SECONDS): `batches prune` fails it
+    "SMTP_URL": None,  # smtp:// (plain), smtp+starttls://, smtps:// (grants.smtp); None: outbox
+    "SMTP_CA_FILE": None,  # a private CA's certificates, trusted instead of the system's for SMTP
+    "SITE_URL": None,  # the address people open, for links in e-mail; required in production
+    "LOG_FORMAT": None,  # "json" (default in production) or "text" (default in development)
     "MAIL_FROM": "grants@localhost",
     "MAX_UPLOAD_MB": 20,
     "SIGNIN_MAX_FAILURES": 5,  # per account and per address, within SIGNIN_WINDOW_MINUTES
@@ -42,6 +56,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 120,  # and ends earlier after this long without a request
     "AUDIT_ANCHOR_FILE": None,  # default: <INSTANCE_DIR>/audit-anchors.jsonl (copy it elsewhere)
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    "RENDERER_POOL": 2,  # warm PDF renderers per process, started as renders need them (an RQ
+    # worker or the CLI, rendering one at a time, starts one); 0: a fresh renderer per document
+    "RENDERER_MAX_JOBS": 50,  # documents per warm renderer before a fresh one replaces it
     "PROXY_COUNT": 0,  # proxies in front setting X-Forwarded-For/-Proto (behind nginx: 1)
     "DEFAULT_LOCALE": "ja",
     "TIMEZONE": "Asia/Tokyo",
@@ -55,9 +72,15 @@ INT_SETTINGS = (
     "SESSION_IDLE_MINUTES",
     "SQLITE_BUSY_TIMEOUT_MS",
     "PROXY_COUNT",
+    "BATCH_RETENTION_DAYS",
+    "BATCH_DEADLINE_HOURS",
+    "RENDERER_POOL",
+    "RENDERER_MAX_JOBS",
 )
 
 
+DEVELOPMENT_SITE_URL = "http://127.0.0.1:5000"  # where `make run` serves
+SITE_URL_EXAMPLE = "(the address people open, e.g. https://grants.example.jp)"
 MIN_SECRET_KEY_BYTES = 32  # production refuses a shorter SECRET_KEY
 REQUEST_FILES = 4  # how many maximum-size files one form post may carry
 
@@ -101,8 +124,13 @@ def load_settings(
 
 
 def _fill_defaults(settings: dict[str, Any]) -> None:
-    instance = Path(settings["INSTANCE_DIR"])
     production = settings["ENV"] == "production"
+    if not settings["INSTANCE_DIR"]:
+        if production:
+            raise ConfigError("GRANTS_INSTANCE_DIR must be set in production (uploaded files, "
+                              "batches and audit anchors live there, e.g. /var/lib/grants)")
+        settings["INSTANCE_DIR"] = str(Path.cwd() / "instance")
+    instance = Path(settings["INSTANCE_DIR"])
     if not settings["DATABASE_URL"] and not production:
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'grants.sqlite'}"
     if not settings["STORAGE_DIR"]:
@@ -111,43 +139,117 @@ def _fill_defaults(settings: dict[str, Any]) -> None:
         settings["BATCH_DIR"] = str(instance / "batches")
     if not settings["AUDIT_ANCHOR_FILE"]:
         settings["AUDIT_ANCHOR_FILE"] = str(instance / "audit-anchors.jsonl")
+    if not settings["RQ_QUEUE"]:
+        settings["RQ_QUEUE"] = queue_for(settings["DATABASE_URL"])
     if not settings["SECRET_KEY"] and not production and not settings.get("TESTING"):
         settings["SECRET_KEY"] = _instance_secret(instance)
+    if not settings["SITE_URL"] and not production:
+        settings["SITE_URL"] = DEVELOPMENT_SITE_URL
+    if not settings["LOG_FORMAT"]:
+        settings["LOG_FORMAT"] = "json" if production else "text"
 
 
 def _validate(settings: dict[str, Any]) -> None:
     if settings["ENV"] not in ("development", "production"):
         raise ConfigError("GRANTS_ENV must be 'development' or 'production'")
-    if settings["ENV"] == "production":
-        if not settings["SECRET_KEY"]:
-            raise ConfigError("SECRET_KEY must be set in production (a long random string)")
-        if not settings["DATABASE_URL"]:
-            raise ConfigError("DATABASE_URL must be set in production (PostgreSQL)")
-        _validate_production_secret(str(settings["SECRET_KEY"]))
-        if settings["DATABASE_URL"].startswith("sqlite") and not settings["ALLOW_SQLITE"]:
-            raise ConfigError(
-                "DATABASE_URL is SQLite: production expects PostgreSQL (set GRANTS_ALLOW_SQLITE=1 "
-                "to run a single-machine install on SQLite anyway)"
-            )
+    if settings["ENV"] == "production" and (refusals := production_refusals(settings)):
+        raise ConfigError(refusals[0])
     if not settings["SECRET_KEY"]:
         raise ConfigError("SECRET_KEY is empty")
     if settings["BATCH_RUNNER"] not in ("thread", "request"):
         raise ConfigError("GRANTS_BATCH_RUNNER must be 'thread' or 'request'")
-    for key in ("SESSION_LIFETIME_HOURS", "SESSION_IDLE_MINUTES"):
+    for key in ("SESSION_LIFETIME_HOURS", "SESSION_IDLE_MINUTES", "BATCH_RETENTION_DAYS",
+                "BATCH_DEADLINE_HOURS", "RENDERER_MAX_JOBS"):
         if settings[key] < 1:
             raise ConfigError(f"{ENV_PREFIX}{key} must be at least 1")
+    if settings["RENDERER_POOL"] < 0:
+        raise ConfigError("GRANTS_RENDERER_POOL must be 0 (no warm renderers) or more")
     if settings["DEFAULT_LOCALE"] not in ("ja", "en"):
         raise ConfigError("GRANTS_DEFAULT_LOCALE must be 'ja' or 'en'")
+    if settings["LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError("GRANTS_LOG_FORMAT must be 'json' or 'text'")
+    settings["SITE_URL"] = _site_url(settings["SITE_URL"])
+    _validate_smtp(settings)
 
 
-def _validate_production_secret(key: str) -> None:
-    """Refuse a short key, or the README's placeholder pasted as it is."""
+def _site_url(url: str) -> str:
+    """The site's address without a trailing slash: e-mail links are built on it, never on a
+    request's Host header (workers and commands have no request, and a header can lie)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"GRANTS_SITE_URL must be an http(s):// address {SITE_URL_EXAMPLE}")
+    return url.strip().rstrip("/")
+
+
+def _validate_smtp(settings: dict[str, Any]) -> None:
+    ca_file = settings["SMTP_CA_FILE"]
+    if settings["SMTP_URL"]:
+        try:
+            server = smtp.parse_smtp_url(settings["SMTP_URL"])
+        except smtp.SmtpUrlError as exc:
+            raise ConfigError(f"GRANTS_SMTP_URL {exc}") from None  # no traceback: it has the URL
+        if ca_file and server.security is smtp.Security.PLAIN:
+            raise ConfigError("GRANTS_SMTP_CA_FILE is set but GRANTS_SMTP_URL uses no TLS "
+                              "(smtp+starttls:// or smtps://)")
+    if ca_file:
+        try:
+            smtp.tls_context(ca_file)
+        except OSError as exc:  # missing, unreadable, or no PEM certificate in it (SSLError)
+            raise ConfigError(f"GRANTS_SMTP_CA_FILE cannot be used: {ca_file}: "
+                              f"{exc.strerror or exc}") from exc
+
+
+def production_refusals(settings: Mapping[str, Any]) -> list[str]:
+    """What production refuses to start with in these settings, most basic first (the app stops
+    at the first; ``grants doctor`` lists them all, in development too)."""
+    refusals = []
+    if not settings["SECRET_KEY"]:
+        refusals.append("SECRET_KEY must be set in production (a long random string)")
+    if not settings["DATABASE_URL"]:
+        refusals.append("DATABASE_URL must be set in production (PostgreSQL)")
+    if settings["SECRET_KEY"]:
+        refusals.extend(_secret_refusals(str(settings["SECRET_KEY"])))
+    if str(settings["DATABASE_URL"] or "").startswith("sqlite") and not settings["ALLOW_SQLITE"]:
+        refusals.append(
+            "DATABASE_URL is SQLite: production expects PostgreSQL (set GRANTS_ALLOW_SQLITE=1 "
+            "to run a single-machine install on SQLite anyway)")
+    if not str(settings.get("SITE_URL") or "").strip().lower().startswith("https://"):
+        refusals.append(f"GRANTS_SITE_URL must be set to an https:// address in production "
+                        f"{SITE_URL_EXAMPLE}")
+    return refusals
+
+
+def _secret_refusals(key: str) -> list[str]:
+    """A short key, or the README's placeholder pasted as it is."""
     hint = '(e.g. python3 -c "import secrets; print(secrets.token_urlsafe(48))")'
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
-        raise ConfigError(
-            f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production {hint}")
+        return [f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production {hint}"]
     if any(c.isspace() or c in "<>" for c in key):
-        raise ConfigError(f"SECRET_KEY looks like placeholder text: use a random string {hint}")
+        return [f"SECRET_KEY looks like placeholder text: use a random string {hint}"]
+    return []
+
+
+def queue_for(database_url: str | None) -> str:
+    """The default RQ queue: "grants-" and the database's name (a SQLite file's stem).
+
+    Two installations on one Redis then listen on different queues, as long as their
+    databases are named differently (otherwise set GRANTS_RQ_QUEUE for one of them).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if not database_url:
+        return "grants"
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise ConfigError("DATABASE_URL is not a database URL (e.g. "
+                          "postgresql+psycopg://user:password@host/dbname)") from exc
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite":
+        database = Path(database).stem
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", database).strip("-")
+    return f"grants-{name}" if name else "grants"
 
 
 def _with_driver(url: str | None) -> str | None:

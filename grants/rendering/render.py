@@ -1,7 +1,9 @@
 """render_pdf: every PDF the app makes (review packets, PDF/A-3 audit records) comes from here.
 
 The web app, the CLI and background jobs call it alike; it imports neither Flask nor
-WeasyPrint. The work happens in a sandboxed child (sandbox.py) running weasy.py.
+WeasyPrint. The work happens in a sandboxed child running weasy.py: a warm one of this
+process's pool (pool.py), or a fresh one (sandbox.run_limited) when the pool's size is 0 or
+the render asks for more memory than a pool child's ceiling.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from grants.rendering.fonts import require_japanese_font
 from grants.rendering.limits import render_seconds
+from grants.rendering.pool import shared_pool
 from grants.rendering.sandbox import run_limited
 from grants.rendering.spec import DocumentInfo, EmbeddedFile, RenderJob, RenderResult
 
@@ -51,5 +54,10 @@ def render_pdf(
         metadata=metadata,
     )
     timeout_s = render_seconds() if timeout_s is None else timeout_s
-    result: RenderResult = run_limited(RENDERER, job, timeout_s=timeout_s, memory_mb=memory_mb)
+    pool = shared_pool()
+    if pool is None or memory_mb > pool.memory_mb:
+        result: RenderResult = run_limited(RENDERER, job, timeout_s=timeout_s,
+                                           memory_mb=memory_mb)
+    else:
+        result = pool.run(RENDERER, job, timeout_s=timeout_s, memory_mb=memory_mb)
     return result

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 from weasyprint import CSS, HTML
 from weasyprint.pdf.metadata import DocumentMetadata
@@ -12,6 +14,11 @@ from weasyprint.urls import path2url
 from grants.rendering.embedded import EmbeddedFileFinisher, to_attachments
 from grants.rendering.fetcher import StaticOnlyFetcher
 from grants.rendering.spec import DocumentInfo, RenderJob, RenderResult
+from grants.rendering.stylesheet import BASE_CSS
+
+WARM_UP_HTML = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>準備</title>
+</head><body><h1>審査記録</h1><p>申請者の事業計画を確認した。</p><p class="yen">1,200,000</p>
+<table><tr><th>区分</th><td>人件費</td></tr></table></body></html>"""
 
 
 def render_job(job: RenderJob) -> RenderResult:
@@ -38,6 +45,15 @@ def render_job(job: RenderJob) -> RenderResult:
     return RenderResult(
         pdf=pdf, refused_urls=tuple(fetcher.refused), page_count=len(document.pages)
     )
+
+
+def warm_up(_job: object = None) -> None:
+    """Load WeasyPrint's modules, the Japanese fonts and the PDF/A writer before the first real
+    document, by rendering a small one (a pool's children do this when they start). It reads
+    nothing: its static directory is an empty one of its own."""
+    with tempfile.TemporaryDirectory(prefix="grants-warm-up-") as empty:
+        render_job(RenderJob(html=WARM_UP_HTML, static_dir=Path(empty),
+                             stylesheets=(BASE_CSS,), pdf_variant="pdf/a-3u"))
 
 
 def _apply(info: DocumentInfo, metadata: DocumentMetadata) -> None:

@@ -36,6 +36,7 @@ POLL_SECONDS = 0.2
 @dataclass(frozen=True)
 class BatchRun:
     backend: str
+    renderer_pool: int  # GRANTS_RENDERER_POOL of the workers (0: a fresh child per record)
     workers: int
     records: int
     wall: float  # seconds, request to done
@@ -45,10 +46,12 @@ class BatchRun:
 
 
 def run_batch(instance: Instance, seeded: Seeded, redis_url: str, workers: int,
-              timeout: float) -> BatchRun:
-    """Request one batch of the seeded copies and let ``workers`` burst workers build it."""
+              timeout: float, renderer_pool: int) -> BatchRun:
+    """Request one batch of the seeded copies and let ``workers`` burst workers build it,
+    each with ``renderer_pool`` as its GRANTS_RENDERER_POOL."""
     queue_name = f"docbench-{uuid.uuid4().hex[:12]}"
-    settings = {**instance.settings(), "REDIS_URL": redis_url, "RQ_QUEUE": queue_name}
+    settings = {**instance.settings(), "REDIS_URL": redis_url, "RQ_QUEUE": queue_name,
+                "RENDERER_POOL": str(renderer_pool)}
     env = {key: os.environ[key] for key in KEPT_ENV if key in os.environ}
     env.update({f"GRANTS_{key}": value for key, value in settings.items()})
     log = instance.folder / f"workers-{queue_name}.log"
@@ -84,7 +87,8 @@ def run_batch(instance: Instance, seeded: Seeded, redis_url: str, workers: int,
             size = done.result_size
         assert records == len(seeded.clone_ids)
         count = len(batches.chunks(range(records))) + 1
-        return BatchRun(instance.backend, workers, records, wall, in_workers, count, size)
+        return BatchRun(instance.backend, renderer_pool, workers, records, wall, in_workers,
+                        count, size)
     finally:
         for process in processes:
             if process.poll() is None:

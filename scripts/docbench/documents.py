@@ -1,12 +1,15 @@
 """How long one document takes: ours (``review_packet_pdf``, ``audit_record_pdf``) against
-the same HTML through the sandboxed child alone and through WeasyPrint alone, in-process.
+the same HTML through the sandboxed renderer alone and through WeasyPrint alone, in-process.
 
 "Ours" is everything an officer's or auditor's click costs: gathering the data, the template,
-a fresh sandboxed interpreter that imports WeasyPrint, lays out and writes the PDF, and for the
-packet the applicant's PDFs appended. The HTML each one renders (and, for the record, its
-PDF/A-3u variant and embedded files) is captured from a real call, and re-rendered with Flask's
+a sandboxed child that lays out and writes the PDF, and for the packet the applicant's PDFs
+appended. Each is timed with a warm renderer of the process's pool (the default) and with a
+fresh child per document (GRANTS_RENDERER_POOL=0: a new interpreter importing WeasyPrint and
+loading the fonts every time). The HTML each one renders (and, for the record, its PDF/A-3u
+variant and embedded files) is captured from a real call, and re-rendered with Flask's
 ``render_template`` from the same context to check it is the same text. WeasyPrint alone gets
-that HTML, BASE_CSS + PDF_CSS and the same attachments, without our URL fetcher or finisher.
+that HTML, BASE_CSS + PDF_CSS and the same attachments, with our URL fetcher and without our
+finisher.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from grants.documents import rendering
 from grants.documents.packet import review_packet_pdf
 from grants.documents.record import audit_record_pdf
 from grants.models import Application, User
-from grants.rendering import BASE_CSS, render_pdf
+from grants.rendering import BASE_CSS, limits, render_pdf
 from tests.conftest import NOW
 
 
@@ -101,7 +104,7 @@ def timed(document: str, method: str, make: Callable[[], bytes], runs: int) -> T
 
 
 def time_documents(instance: Instance, seeded: Seeded, runs: int) -> list[Timing]:
-    """Each document three ways: ours, the sandboxed child alone, WeasyPrint alone."""
+    """Each document each way: ours and the renderer alone, warm and fresh; WeasyPrint alone."""
     timings: list[Timing] = []
     with instance.app.test_request_context(), instance.session() as session:
         application = session.get(Application, seeded.template_id)
@@ -114,23 +117,43 @@ def time_documents(instance: Instance, seeded: Seeded, runs: int) -> list[Timing
         }
         static = Path(current_app.static_folder or "static").resolve()
         for document, make in documents.items():
-            timings += three_ways(document, make, static, runs)
+            timings += each_way(document, make, static, runs)
     return timings
 
 
-def three_ways(document: str, make: Callable[[], bytes], static: Path, runs: int,
-               ) -> list[Timing]:
-    """Time ``make`` (ours), then the HTML it rendered through the child and WeasyPrint."""
+def each_way(document: str, make: Callable[[], bytes], static: Path, runs: int,
+             ) -> list[Timing]:
+    """Time ``make`` (ours) and the HTML it rendered through a warm renderer, through a fresh
+    child each time (GRANTS_RENDERER_POOL=0, the fallback and the old way), and through
+    WeasyPrint alone; then ours with fresh children, so the two stacks compare whole."""
     with capturing() as seen:
         make()
     html = render_template(seen["template"], **seen["context"])
     assert html == seen["html"], f"{document}: render_template gave other HTML"
     kwargs = seen["kwargs"]
     variant, attachments = kwargs.get("pdf_variant"), kwargs.get("attachments", ())
-    return [
-        timed(document, "ours (data + template + sandboxed child)", make, runs),
-        timed(document, "sandboxed child alone (render_pdf)",
+    timings = [
+        timed(document, "ours (data + template + warm renderer)", make, runs),
+        timed(document, "warm renderer alone (render_pdf, pool)",
               lambda: render_pdf(html, **kwargs).pdf, runs),
-        timed(document, "WeasyPrint alone, in-process",
-              lambda: weasyprint_alone(html, static, variant, attachments), runs),
     ]
+    with fresh_children():
+        timings += [
+            timed(document, "ours (data + template + fresh child)", make, runs),
+            timed(document, "fresh child alone (render_pdf, pool 0)",
+                  lambda: render_pdf(html, **kwargs).pdf, runs),
+        ]
+    timings.append(timed(document, "WeasyPrint alone, in-process",
+                         lambda: weasyprint_alone(html, static, variant, attachments), runs))
+    return timings
+
+
+@contextlib.contextmanager
+def fresh_children() -> Iterator[None]:
+    """Render with a fresh sandboxed child per document, as GRANTS_RENDERER_POOL=0 does."""
+    saved = limits.pool_settings()
+    limits.configure_pool(0, saved[1])
+    try:
+        yield
+    finally:
+        limits.configure_pool(*saved)

@@ -68,17 +68,19 @@ def documents_table(timings: list[Timing], runs: int) -> str:
 
 def batch_table(runs: list[BatchRun]) -> str:
     """Per backend and worker count: times, throughput and the speed-up over one worker."""
-    one = {r.backend: r for r in runs if r.workers == 1}
+    one = {(r.backend, r.renderer_pool): r for r in runs if r.workers == 1}
     rows = []
     for r in runs:
-        base = one.get(r.backend)
+        base = one.get((r.backend, r.renderer_pool))
         speedup = f"{base.wall / r.wall:.2f}×" if base else "–"
-        rows.append([r.backend, str(r.workers), str(r.records), str(r.jobs), f"{r.wall:.1f}",
+        rows.append([f"{r.backend}, renderer pool {r.renderer_pool}", str(r.workers),
+                     str(r.records), str(r.jobs), f"{r.wall:.1f}",
                      f"{r.in_workers:.1f}", f"{r.records / r.wall:.2f}",
                      f"{r.wall / r.records:.2f}", speedup, f"{r.size / 1024 / 1024:.1f}"])
     title = ("### Batch of audit records on RQ workers (`rq worker --burst`; wall = request to "
              "done, worker start included; in workers = the batch's started_at to "
-             "finished_at)\n\n")
+             "finished_at; renderer pool = the workers' GRANTS_RENDERER_POOL, 0 = a fresh child "
+             "per record)\n\n")
     return title + table(["backend", "workers", "records", "RQ jobs", "wall s",
                           "in workers s", "records/s", "s/record", "speed-up (wall)",
                           "ZIP MiB"], rows)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import http.server
 import io
+import os
 import re
 import shutil
 import threading
+import time
+from pathlib import Path
 
 import pikepdf
 import pypdf
@@ -15,6 +18,8 @@ import pytest
 needs_fontconfig = pytest.mark.skipif(
     shutil.which("fc-list") is None, reason="fontconfig's fc-list is not installed"
 )
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 
 class SilentServer:
@@ -75,3 +80,45 @@ def to_unicode(pdf: pikepdf.Pdf, base_font: str) -> set[str]:
                 pairs = re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", cmap)
                 chars |= {bytes.fromhex(text).decode("utf-16-be") for _, text in pairs}
     return chars
+
+
+# --- processes, read from /proc (psutil is not installed) -----------------------------------
+
+
+def noted_pids(note: Path, within_s: float = 20) -> list[int]:
+    deadline = time.monotonic() + within_s
+    while not note.exists():
+        assert time.monotonic() < deadline, "the target never started"
+        time.sleep(0.05)
+    return [int(pid) for pid in note.read_text(encoding="utf-8").split()]
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` is a live process (a zombie waiting for init to reap it is dead)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def all_gone(pids: list[int], within_s: float = 5) -> bool:
+    deadline = time.monotonic() + within_s
+    while any(running(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def my_children() -> list[int]:
+    me = str(os.getpid())
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if fields[1] == me:
+            found.append(int(stat.parent.name))
+    return found

@@ -66,3 +66,13 @@ def spawn_and_sleep(job: str) -> None:
         note.write(f"{os.getpid()} {helper.pid}")
     os.replace(partial, job)
     time.sleep(120)
+
+
+def pid(job: Any) -> int:
+    """Which child ran the job (also a cheap warm-up for the pool tests)."""
+    return os.getpid()
+
+
+def bomb(job: int) -> int:
+    """Ask for ``job`` MiB at once: refused under the child's memory limit."""
+    return len(bytearray(job * 1024 * 1024))

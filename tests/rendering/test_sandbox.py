@@ -16,6 +16,7 @@ import pytest
 
 from grants.rendering import RenderFailed, RenderTimeout
 from grants.rendering.sandbox import run_limited
+from tests.rendering.helpers import all_gone, my_children, needs_proc, noted_pids
 
 TARGETS = "tests.rendering.targets"
 LIMITS = {"timeout_s": 20, "memory_mb": 512}
@@ -113,62 +114,20 @@ class Interrupted(Exception):
     """What a worker's stop signal raises in the middle of a render (gunicorn: SystemExit)."""
 
 
-def _noted_pids(note: Path, within_s: float = 20) -> list[int]:
-    deadline = time.monotonic() + within_s
-    while not note.exists():
-        assert time.monotonic() < deadline, "the target never started"
-        time.sleep(0.05)
-    return [int(pid) for pid in note.read_text(encoding="utf-8").split()]
-
-
-def _running(pid: int) -> bool:
-    """True while ``pid`` is a live process (a zombie waiting for init to reap it is dead)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def _all_gone(pids: list[int], within_s: float = 5) -> bool:
-    deadline = time.monotonic() + within_s
-    while any(_running(pid) for pid in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def _my_children() -> list[int]:
-    me = str(os.getpid())
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if fields[1] == me:
-            found.append(int(stat.parent.name))
-    return found
-
-
-needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-
-
 @needs_proc
 def test_a_render_past_its_time_leaves_no_process_behind(tmp_path):
     note = tmp_path / "pids"
-    before = _my_children()
+    before = my_children()
     started = time.monotonic()
 
     with pytest.raises(RenderTimeout):
         run("spawn_and_sleep", str(note), timeout_s=5)
 
     assert time.monotonic() - started < 30  # not held up by the process it started
-    pids = _noted_pids(note)
+    pids = noted_pids(note)
     assert len(pids) == 2
-    assert _all_gone(pids)  # the renderer and the process it started
-    assert _my_children() == before  # reaped, not left as a zombie
+    assert all_gone(pids)  # the renderer and the process it started
+    assert my_children() == before  # reaped, not left as a zombie
 
 
 @needs_proc
@@ -191,7 +150,7 @@ def test_a_render_interrupted_by_the_worker_stopping_leaves_no_process_behind(tm
         signal.signal(signal.SIGALRM, previous)
 
     assert time.monotonic() - started < 30  # stopped at once, not waited out
-    assert _all_gone(_noted_pids(note))
+    assert all_gone(noted_pids(note))
 
 
 @needs_proc
@@ -205,10 +164,10 @@ def test_the_renderer_dies_with_a_parent_killed_outright(tmp_path):
     worker = subprocess.Popen([sys.executable, "-c", code], cwd=root,
                               env={**os.environ, "PYTHONPATH": str(root)})
     try:
-        renderer, helper = _noted_pids(note)
+        renderer, helper = noted_pids(note)
     finally:
         worker.kill()  # SIGKILL: no finally block of the parent runs
         worker.wait()
 
-    assert _all_gone([renderer])
+    assert all_gone([renderer])
     os.kill(helper, signal.SIGKILL)  # the renderer's own child is orphaned, not ours to test
