@@ -7,6 +7,9 @@ import io
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -122,3 +125,19 @@ def my_children() -> list[int]:
         if fields[1] == me:
             found.append(int(stat.parent.name))
     return found
+
+
+def renderer_outlives_killed_parent(code: str, note: Path) -> bool:
+    """Run ``code`` (which starts a renderer writing its pids to ``note``) in a parent killed
+    outright (SIGKILL: no finally block runs); whether the renderer is still running after."""
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=root,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        renderer, helper = noted_pids(note)
+    finally:
+        parent.kill()
+        parent.wait()
+    gone = all_gone([renderer])
+    os.kill(helper, signal.SIGKILL)  # the renderer's own child is orphaned, not ours to test
+    return not gone

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import resource
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +22,7 @@ from tests.rendering.helpers import (
     my_children,
     needs_fontconfig,
     needs_proc,
-    noted_pids,
+    renderer_outlives_killed_parent,
     running,
 )
 
@@ -233,17 +231,7 @@ def test_a_warm_child_dies_with_a_parent_killed_outright(tmp_path):
     code = ("from grants.rendering.pool import RenderPool\n"
             f"pool = RenderPool(1, max_jobs=5, warm_up={CHEAP_WARM_UP!r})\n"
             f"pool.run('{TARGETS}:spawn_and_sleep', {str(note)!r}, timeout_s=60, memory_mb=512)\n")
-    root = Path(__file__).resolve().parents[2]
-    worker = subprocess.Popen([sys.executable, "-c", code], cwd=root,
-                              env={**os.environ, "PYTHONPATH": str(root)})
-    try:
-        renderer, helper = noted_pids(note)
-    finally:
-        worker.kill()  # SIGKILL: no finally block of the parent runs
-        worker.wait()
-
-    assert all_gone([renderer])
-    os.kill(helper, 9)  # the renderer's own child is orphaned, not ours to test
+    assert not renderer_outlives_killed_parent(code, note)
 
 
 # --- the shared pool: render_pdf, settings, fork ------------------------------------------------

@@ -7,16 +7,20 @@ import logging
 import os
 import resource
 import signal
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from grants.rendering import RenderFailed, RenderTimeout
 from grants.rendering.sandbox import run_limited
-from tests.rendering.helpers import all_gone, my_children, needs_proc, noted_pids
+from tests.rendering.helpers import (
+    all_gone,
+    my_children,
+    needs_proc,
+    noted_pids,
+    renderer_outlives_killed_parent,
+)
 
 TARGETS = "tests.rendering.targets"
 LIMITS = {"timeout_s": 20, "memory_mb": 512}
@@ -160,14 +164,4 @@ def test_the_renderer_dies_with_a_parent_killed_outright(tmp_path):
     code = ("from grants.rendering.sandbox import run_limited\n"
             f"run_limited('{TARGETS}:spawn_and_sleep', {str(note)!r}, timeout_s=60,"
             " memory_mb=512)\n")
-    root = Path(__file__).resolve().parents[2]
-    worker = subprocess.Popen([sys.executable, "-c", code], cwd=root,
-                              env={**os.environ, "PYTHONPATH": str(root)})
-    try:
-        renderer, helper = noted_pids(note)
-    finally:
-        worker.kill()  # SIGKILL: no finally block of the parent runs
-        worker.wait()
-
-    assert all_gone([renderer])
-    os.kill(helper, signal.SIGKILL)  # the renderer's own child is orphaned, not ours to test
+    assert not renderer_outlives_killed_parent(code, note)
