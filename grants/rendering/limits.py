@@ -3,7 +3,7 @@
 Time: briefly inside a web request, longer in the background.
 
 A web request has to answer before the WSGI server gives up on its worker (gunicorn
-``--timeout 60``, see README). A render started inside ``within_request()`` is stopped after
+``--timeout 90``, docs/deployment.md). A render started inside ``within_request()`` is stopped after
 REQUEST_RENDER_SECONDS, well below that, so that the view can still queue the same document
 as a background job and say so; the job, the CLI and batches get BACKGROUND_RENDER_SECONDS.
 A context variable rather than an argument, so that the documents (packet.py, record.py) need
@@ -16,7 +16,7 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-REQUEST_RENDER_SECONDS = 20.0  # inside a web request: well below gunicorn's --timeout 60
+REQUEST_RENDER_SECONDS = 20.0  # inside a web request: well below gunicorn's --timeout 90
 BACKGROUND_RENDER_SECONDS = 60.0  # background jobs, batches and the CLI
 
 POOL_SIZE = 2  # warm renderers per process, at most
