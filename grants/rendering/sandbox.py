@@ -113,7 +113,8 @@ class Child:
         try:
             outcome, payload, records = pickle.loads(answer or b"")  # noqa: S301 (our child)
         except Exception:
-            raise RenderFailed(_death(self.process.returncode, memory_mb), stderr) from None
+            raise RenderFailed(_death(self.process.returncode, memory_mb),
+                               stderr or _silent_death(self.process.returncode)) from None
         _forward(records)
         if stderr:
             LOGGER.debug("renderer stderr: %s", stderr)
@@ -184,6 +185,11 @@ def _death(returncode: int | None, memory_mb: int) -> str:
         cause = "CPU time limit" if name == "SIGXCPU" else f"memory limit {memory_mb} MB?"
         return f"the renderer was killed by {name} ({cause})"
     return f"the renderer exited ({returncode}) without a result (memory limit {memory_mb} MB?)"
+
+
+def _silent_death(returncode: int | None) -> str:
+    """The log's detail when a child died without a word (a signal leaves no traceback)."""
+    return f"no output on stderr; exit status {returncode}"
 
 
 def _forward(records: list[tuple[str, int, str]]) -> None:
