@@ -9,12 +9,8 @@ at the decision keep counting, and nothing may change them.
 
 from __future__ import annotations
 
-from typing import Final
-
 from grants.domain.errors import DomainError
-from grants.domain.workflow import State
-
-DECIDED_STATES: Final = frozenset({State.AWARDED, State.REJECTED})
+from grants.domain.workflow import DECIDED_STATES, State
 
 
 def counts(application_state: State, *, submitted: bool, assignment_active: bool,

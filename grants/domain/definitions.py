@@ -357,6 +357,80 @@ class Consortium(_Model):
     leads: tuple[OrgType, ...] = Field(min_length=1)
 
 
+MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+
+
+class UsefulLife(_Model):
+    """How long an acquired asset's disposal is restricted (処分制限期間), by kind of asset."""
+
+    kind: Key
+    title: Text
+    years: Annotated[int, Strict(), Ge(1), Le(50)]
+
+
+# The useful lives of 減価償却資産の耐用年数等に関する省令 (別表第一・第三) for what ICT
+# projects buy; a program lists its own to replace them.
+DEFAULT_USEFUL_LIVES = (
+    UsefulLife(kind="pc", title=LocalizedText("パーソナルコンピュータ", "Personal computer"),
+               years=4),
+    UsefulLife(kind="computer", title=LocalizedText("電子計算機（パソコン以外）",
+                                                    "Computer (other than a PC)"), years=5),
+    UsefulLife(kind="network", title=LocalizedText("通信機器", "Communication equipment"),
+               years=10),
+    UsefulLife(kind="software", title=LocalizedText("ソフトウエア", "Software"), years=5),
+    UsefulLife(kind="other", title=LocalizedText("その他の器具及び備品", "Other equipment"),
+               years=5),
+)
+
+
+class PostAward(_Model):
+    """What differs between programs after the award (交付決定 to 書類保存); every key has a
+    default, so a program without this section gets the usual subsidy administration."""
+
+    # The share of the award the final amount pays of eligible actual costs: 1 for 定額 (a fixed
+    # amount up to the cap, as every program here), e.g. "1/2" for a 補助率 of one half.
+    funding_rate: Ratio = Fraction(1)
+    # Money moved into or out of a category beyond this share of its planned amount needs a
+    # change request (計画変更) approved by the officer.
+    change_tolerance: Ratio = Fraction(1, 5)
+    report_due_days: Annotated[int, Strict(), Ge(1), Le(365)] = 30  # after the project ends
+    # A category whose actual cost differs from the plan by more than this share needs a reason.
+    variance_reason_share: Ratio = Fraction(1, 10)
+    asset_threshold_yen: Yen = 500_000  # acquired items at or above this go in the register
+    useful_lives: tuple[UsefulLife, ...] = Field(DEFAULT_USEFUL_LIVES, min_length=1)
+    followup_years: Annotated[int, Strict(), Ge(0), Le(20)] = 5  # 状況報告 after completion
+    # Each follow-up is due by this day of the fiscal year (April to March): "MM-DD".
+    followup_due: MonthDay = "06-30"
+    jobs_required: StrictBool = False  # the completion report must state the jobs created
+    jobs_target_field: FieldId | None = None  # the application's number field with the target
+    kpi_fields: tuple[FieldId, ...] = ()  # the application's fields that state KPI targets
+
+    @field_validator("followup_due")
+    @classmethod
+    def _a_real_day(cls, value: str) -> str:
+        month, day = (int(part) for part in value.split("-"))
+        try:
+            datetime(2000, month, day)  # a leap year: "02-29" is a day, "02-30" is not
+        except ValueError:
+            raise ValueError(f"{value} is not a day of the year") from None
+        return value
+
+    @field_validator("useful_lives")
+    @classmethod
+    def _kinds_once(cls, lives: tuple[UsefulLife, ...]) -> tuple[UsefulLife, ...]:
+        kinds = [life.kind for life in lives]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each asset kind may be listed once")
+        return lives
+
+    def useful_life(self, kind: str) -> UsefulLife:
+        """Return the useful life for this kind of asset; raise KeyError when there is none."""
+        for life in self.useful_lives:
+            if life.kind == kind:
+                return life
+        raise KeyError(kind)
+
+
 class Program(_Model):
     """A funding program: who may apply, the form, and the rules an application must meet."""
 
@@ -379,6 +453,7 @@ class Program(_Model):
     rubric: Slug | None = None
     steps: tuple[Step, ...] = Field(min_length=1)
     rules: tuple[Rule, ...] = ()
+    post_award: PostAward = PostAward()
 
     @model_validator(mode="before")
     @classmethod

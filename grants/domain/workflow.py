@@ -16,7 +16,10 @@ from typing import Final
 from grants.domain.errors import DomainError
 
 __all__ = [
+    "DECIDED_STATES",
     "EDITABLE_STATES",
+    "FUNDED_STATES",
+    "POST_AWARD_STATES",
     "TRANSITIONS",
     "Action",
     "Role",
@@ -34,8 +37,15 @@ class State(StrEnum):
     SUBMITTED = "submitted"
     RETURNED = "returned"  # sent back to the applicant for corrections
     IN_REVIEW = "in_review"
-    AWARDED = "awarded"
+    AWARDED = "awarded"  # the grant decision (交付決定) waits for the applicant's answer
     REJECTED = "rejected"
+    # After the award (交付決定 → 計画変更 → 実績報告 → 額の確定 → 財産管理 → 書類保存):
+    DECLINED = "declined"  # the applicant declined the grant decision: its money is free again
+    GRANTED = "granted"  # accepted: the project runs under the plan in force (計画変更 possible)
+    REPORTED = "reported"  # completion report (実績報告) filed, waiting for the officer
+    REPORT_ACCEPTED = "report_accepted"  # the officer accepted it: the final amount is next
+    COMPLETED = "completed"  # final amount fixed (額の確定): assets and yearly follow-ups
+    PURGED = "purged"  # retention over: personal data and files removed, a tombstone kept
 
 
 class Action(StrEnum):
@@ -49,6 +59,18 @@ class Action(StrEnum):
     # An upheld evaluation review (評価の再審査の申出) sets the decision aside: the application
     # goes back into review, to new reviewers. The one documented way to reopen a decision.
     REEVALUATE = "reevaluate"
+    ACCEPT_GRANT = "accept_grant"  # the applicant accepts the grant decision and its conditions
+    DECLINE_GRANT = "decline_grant"
+    REQUEST_CHANGE = "request_change"  # 計画変更: money between categories, period, scope
+    DECIDE_CHANGE = "decide_change"  # the officer approves or refuses a change request
+    SUBMIT_REPORT = "submit_report"  # 実績報告
+    RETURN_REPORT = "return_report"  # for correction; the grantee files it again
+    ACCEPT_REPORT = "accept_report"
+    FIX_AMOUNT = "fix_amount"  # 額の確定
+    REQUEST_DISPOSAL = "request_disposal"  # 財産処分: disposal or repurposing within the period
+    DECIDE_DISPOSAL = "decide_disposal"
+    FILE_FOLLOWUP = "file_followup"  # 状況報告, once per fiscal year after completion
+    PURGE = "purge"  # after retention: `flask grants purge REF`
 
 
 class Role(StrEnum):
@@ -63,6 +85,7 @@ class Role(StrEnum):
 
 _APPLICANT: Final = frozenset({Role.APPLICANT})
 _OFFICER: Final = frozenset({Role.OFFICER})
+_ADMIN: Final = frozenset({Role.ADMIN})
 
 # (state, action) -> (next state, roles that may fire it). Admins run the system, not calls:
 # they get no decision rights here, so every award is traceable to a program officer.
@@ -76,8 +99,34 @@ TRANSITIONS: Final[Mapping[tuple[State, Action], tuple[State, frozenset[Role]]]]
         (State.IN_REVIEW, Action.REJECT): (State.REJECTED, _OFFICER),
         (State.AWARDED, Action.REEVALUATE): (State.IN_REVIEW, _OFFICER),
         (State.REJECTED, Action.REEVALUATE): (State.IN_REVIEW, _OFFICER),
+        (State.AWARDED, Action.ACCEPT_GRANT): (State.GRANTED, _APPLICANT),
+        (State.AWARDED, Action.DECLINE_GRANT): (State.DECLINED, _APPLICANT),
+        # A change request and its decision leave the project running: they are rows of their
+        # own (grants.models.post_award.ChangeRequest), checked here for who may act, and when.
+        (State.GRANTED, Action.REQUEST_CHANGE): (State.GRANTED, _APPLICANT),
+        (State.GRANTED, Action.DECIDE_CHANGE): (State.GRANTED, _OFFICER),
+        (State.GRANTED, Action.SUBMIT_REPORT): (State.REPORTED, _APPLICANT),
+        (State.REPORTED, Action.RETURN_REPORT): (State.GRANTED, _OFFICER),
+        (State.REPORTED, Action.ACCEPT_REPORT): (State.REPORT_ACCEPTED, _OFFICER),
+        (State.REPORT_ACCEPTED, Action.FIX_AMOUNT): (State.COMPLETED, _OFFICER),
+        (State.COMPLETED, Action.REQUEST_DISPOSAL): (State.COMPLETED, _APPLICANT),
+        (State.COMPLETED, Action.DECIDE_DISPOSAL): (State.COMPLETED, _OFFICER),
+        (State.COMPLETED, Action.FILE_FOLLOWUP): (State.COMPLETED, _APPLICANT),
+        (State.COMPLETED, Action.PURGE): (State.PURGED, _ADMIN),
+        (State.REJECTED, Action.PURGE): (State.PURGED, _ADMIN),
+        (State.DECLINED, Action.PURGE): (State.PURGED, _ADMIN),
     }
 )
+
+FUNDED_STATES: Final[frozenset[State]] = frozenset(
+    {State.AWARDED, State.GRANTED, State.REPORTED, State.REPORT_ACCEPTED, State.COMPLETED})
+"""States in which an award stands and holds money of the call's budget."""
+
+DECIDED_STATES: Final[frozenset[State]] = FUNDED_STATES | {State.REJECTED, State.DECLINED}
+"""States after the officer's decision: the evaluation is frozen as it was decided on."""
+
+POST_AWARD_STATES: Final[frozenset[State]] = FUNDED_STATES - {State.AWARDED}
+"""The grant decision accepted: the project, its report, final amount and follow-ups."""
 
 EDITABLE_STATES: Final[frozenset[State]] = frozenset({State.DRAFT, State.RETURNED})
 """States in which the applicant may change answers and attachments."""

@@ -20,7 +20,7 @@ from grants.domain.calibration import Calibration, ScoredReview, calibrate
 from grants.domain.ranking import RankEntry, Ranking, rank
 from grants.domain.rubrics import Rubric as RubricDefinition
 from grants.domain.thresholds import Unmet
-from grants.domain.workflow import State
+from grants.domain.workflow import DECIDED_STATES, State
 from grants.models import (
     Application,
     Assignment,
@@ -37,7 +37,8 @@ from grants.services.decide import award_limit
 from grants.services.programs import definition_of
 from grants.services.rubrics import rubric_of
 
-RANKED_STATES = (State.IN_REVIEW, State.AWARDED, State.REJECTED)
+# A declined grant decision leaves the ranking: its money goes to the next application.
+RANKED_STATES = (State.IN_REVIEW, *sorted(DECIDED_STATES - {State.DECLINED}))
 
 
 @dataclass(frozen=True)

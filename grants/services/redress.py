@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session
 
 from grants import emails
 from grants.domain import workflow
-from grants.domain.counting import DECIDED_STATES
 from grants.domain.errors import DomainError
 from grants.domain.findings import LocalizedText
 from grants.domain.redress import closes_at, require_open
 from grants.domain.text import visible_or_none
-from grants.domain.workflow import Action
+from grants.domain.workflow import TRANSITIONS, Action
 from grants.models import (
     Application,
     Assignment,
@@ -60,6 +59,11 @@ class NotOpen(DomainError):
     """The request has a finding already."""
 
 
+# The decided states an upheld request can reopen: not once the grantee accepted the grant.
+REOPENABLE_STATES = frozenset(state for state, action in TRANSITIONS
+                              if action is Action.REEVALUATE)
+
+
 def decision_of(session: Session, application: Application) -> Decision | None:
     return session.scalar(sa.select(Decision).filter_by(application_id=application.id))
 
@@ -67,7 +71,7 @@ def decision_of(session: Session, application: Application) -> Decision | None:
 def window_closes_at(session: Session, application: Application) -> dt.datetime | None:
     """When the window for an evaluation review closes (None before a decision)."""
     decision = decision_of(session, application)
-    if decision is None or application.state not in DECIDED_STATES:
+    if decision is None or application.state not in REOPENABLE_STATES:
         return None
     days = definition_of(application.program_version).call.redress_window_days
     return closes_at(decision.decided_at, days)
@@ -95,7 +99,7 @@ def request_review(session: Session, application: Application, *, ground: Redres
         DescriptionRequired: the description has nothing visible in it.
     """
     decision = decision_of(session, application)
-    if decision is None or application.state not in DECIDED_STATES:
+    if decision is None or application.state not in REOPENABLE_STATES:
         raise NotDecided("not_decided")
     days = definition_of(application.program_version).call.redress_window_days
     end = require_open(decision.decided_at, days, now)

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange
 from grants import clock, exports
 from grants.db import get_session
 from grants.domain.ranking import TIE_BREAK
-from grants.domain.workflow import State
+from grants.domain.workflow import DECIDED_STATES, State
 from grants.models import (
     Application,
     Assignment,
@@ -61,7 +61,8 @@ def list_calls() -> str:
         sa.select(ProgramVersion.program_key, Application.state, sa.func.count())
         .join(Application.program_version).group_by(ProgramVersion.program_key, Application.state))
     for key, state, count in rows:
-        counts[(key, str(state))] = count
+        column = "decided" if state in DECIDED_STATES else str(state)
+        counts[(key, column)] = counts.get((key, column), 0) + count
     return render_template("manage/calls.html", calls=current_programs(get_session()),
                            counts=counts)
 

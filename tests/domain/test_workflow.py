@@ -28,6 +28,20 @@ ALLOWED: dict[tuple[State, Action, Role], State] = {
     (State.IN_REVIEW, Action.REJECT, Role.OFFICER): State.REJECTED,
     (State.AWARDED, Action.REEVALUATE, Role.OFFICER): State.IN_REVIEW,
     (State.REJECTED, Action.REEVALUATE, Role.OFFICER): State.IN_REVIEW,
+    (State.AWARDED, Action.ACCEPT_GRANT, Role.APPLICANT): State.GRANTED,
+    (State.AWARDED, Action.DECLINE_GRANT, Role.APPLICANT): State.DECLINED,
+    (State.GRANTED, Action.REQUEST_CHANGE, Role.APPLICANT): State.GRANTED,
+    (State.GRANTED, Action.DECIDE_CHANGE, Role.OFFICER): State.GRANTED,
+    (State.GRANTED, Action.SUBMIT_REPORT, Role.APPLICANT): State.REPORTED,
+    (State.REPORTED, Action.RETURN_REPORT, Role.OFFICER): State.GRANTED,
+    (State.REPORTED, Action.ACCEPT_REPORT, Role.OFFICER): State.REPORT_ACCEPTED,
+    (State.REPORT_ACCEPTED, Action.FIX_AMOUNT, Role.OFFICER): State.COMPLETED,
+    (State.COMPLETED, Action.REQUEST_DISPOSAL, Role.APPLICANT): State.COMPLETED,
+    (State.COMPLETED, Action.DECIDE_DISPOSAL, Role.OFFICER): State.COMPLETED,
+    (State.COMPLETED, Action.FILE_FOLLOWUP, Role.APPLICANT): State.COMPLETED,
+    (State.COMPLETED, Action.PURGE, Role.ADMIN): State.PURGED,
+    (State.REJECTED, Action.PURGE, Role.ADMIN): State.PURGED,
+    (State.DECLINED, Action.PURGE, Role.ADMIN): State.PURGED,
 }
 ALL_TRIPLES = list(itertools.product(State, Action, Role))
 
@@ -41,7 +55,7 @@ def test_fire_allowed_transition_returns_next_state(
 
 def test_fire_every_other_triple_raises_transition_not_allowed() -> None:
     refused = [triple for triple in ALL_TRIPLES if triple not in ALLOWED]
-    assert len(refused) == len(State) * len(Action) * len(Role) - len(ALLOWED) == 172
+    assert len(refused) == len(State) * len(Action) * len(Role) - len(ALLOWED) == 1058
     for state, action, role in refused:
         with pytest.raises(TransitionNotAllowed) as caught:
             fire(state, action, role)
@@ -92,16 +106,27 @@ def test_allowed_actions_officer_in_review_award_then_reject() -> None:
     ]
 
 
-@pytest.mark.parametrize("state", [State.AWARDED, State.REJECTED])
-def test_allowed_actions_decided_state_only_reevaluation_by_the_officer(state: State) -> None:
-    # Only an upheld evaluation review reopens a decision (services.redress.uphold).
-    assert allowed_actions(state, Role.OFFICER) == [Action.REEVALUATE]
-    assert all(allowed_actions(state, role) == [] for role in Role if role is not Role.OFFICER)
+def test_allowed_actions_decided_state_only_reevaluation_by_the_officer() -> None:
+    # Only an upheld evaluation review reopens a decision (services.redress.uphold), and only
+    # before the grantee accepted the grant decision; the applicant answers that decision.
+    assert allowed_actions(State.AWARDED, Role.OFFICER) == [Action.REEVALUATE]
+    assert allowed_actions(State.REJECTED, Role.OFFICER) == [Action.REEVALUATE]
+    assert allowed_actions(State.AWARDED, Role.APPLICANT) == [Action.ACCEPT_GRANT,
+                                                              Action.DECLINE_GRANT]
+    assert allowed_actions(State.REJECTED, Role.APPLICANT) == []
+    assert all(Action.REEVALUATE not in allowed_actions(state, Role.OFFICER)
+               for state in State if state not in {State.AWARDED, State.REJECTED})
 
 
-@pytest.mark.parametrize("role", [Role.REVIEWER, Role.AUDITOR, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.REVIEWER, Role.AUDITOR])
 def test_allowed_actions_non_deciding_roles_never_change_state(role: Role) -> None:
     assert all(allowed_actions(state, role) == [] for state in State)
+
+
+def test_the_admin_only_purges_a_closed_application_after_retention() -> None:
+    assert {state for state in State if allowed_actions(state, Role.ADMIN)} == {
+        State.COMPLETED, State.REJECTED, State.DECLINED}
+    assert all(allowed_actions(state, Role.ADMIN) in ([], [Action.PURGE]) for state in State)
 
 
 def test_editable_states_draft_and_returned_only() -> None:
@@ -118,6 +143,12 @@ def test_enum_values_stable_lowercase() -> None:
         "in_review",
         "awarded",
         "rejected",
+        "declined",
+        "granted",
+        "reported",
+        "report_accepted",
+        "completed",
+        "purged",
     ]
     assert [a.value for a in Action] == [
         "submit",
@@ -126,5 +157,17 @@ def test_enum_values_stable_lowercase() -> None:
         "award",
         "reject",
         "reevaluate",
+        "accept_grant",
+        "decline_grant",
+        "request_change",
+        "decide_change",
+        "submit_report",
+        "return_report",
+        "accept_report",
+        "fix_amount",
+        "request_disposal",
+        "decide_disposal",
+        "file_followup",
+        "purge",
     ]
     assert [r.value for r in Role] == ["applicant", "reviewer", "officer", "auditor", "admin"]
