@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from grants.domain.describe import describe_condition
 from grants.domain.localgov import load_registry
 from grants.domain.org_names import local_government_label
-from grants.domain.workflow import DECIDED_STATES
+from grants.domain.workflow import DECIDED_STATES, FUNDED_STATES
 from grants.forms.answers import ACQUISITION_LABELS, MEMBER_KIND_LABELS
 from grants.forms.builder import field_choices, text_in
 from grants.i18n import to_jst
@@ -105,7 +105,8 @@ def _file_hash(path: str, _mtime_ns: int, _size: int) -> str:
 def init_app(app: Flask) -> None:
     static_versions(app)
     app.jinja_env.filters.update(loc=localized, yen=yen, jst=jst)
-    app.jinja_env.tests.update(decided=lambda state: state in DECIDED_STATES)
+    app.jinja_env.tests.update(decided=lambda state: state in DECIDED_STATES,
+                               funded=lambda state: state in FUNDED_STATES)
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale() or "ja"),
         registry_name=registry_name,

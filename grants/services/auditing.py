@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from grants.domain.definitions import Program as ProgramDefinition
 from grants.domain.localgov import GovernmentKind, load_registry
-from grants.domain.workflow import State
+from grants.domain.workflow import FUNDED_STATES
 from grants.models import (
     Application,
     Decision,
@@ -137,7 +137,7 @@ def _funded(*columns: Any) -> sa.Select[Any]:
         sa.select(*columns).select_from(Application)
         .join(Decision, Decision.application_id == Application.id)
         .join(Organization, Organization.id == Application.organization_id)
-        .where(Application.state == State.AWARDED, Decision.outcome == Outcome.AWARD)
+        .where(Application.state.in_(FUNDED_STATES), Decision.outcome == Outcome.AWARD)
     )
 
 
@@ -281,7 +281,7 @@ def load_funded(session: Session, application_id: int) -> FundedRecord | None:
         sa.select(Application).where(Application.id == application_id)
         .options(joinedload(Application.organization), joinedload(Application.program_version),
                  selectinload(Application.submissions)))
-    if application is None or application.state is not State.AWARDED:
+    if application is None or application.state not in FUNDED_STATES:
         return None
     decision = session.scalar(
         sa.select(Decision).filter_by(application_id=application.id, outcome=Outcome.AWARD)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from grants.domain.counting import NotInReview, ScoresFrozen
 from grants.domain.errors import DomainError
-from grants.domain.workflow import State
+from grants.domain.workflow import FUNDED_STATES
 
 REFUSED = (ScoresFrozen, NotInReview)
 
@@ -14,7 +14,7 @@ REFUSED = (ScoresFrozen, NotInReview)
 def refusal(error: DomainError) -> str:
     """For one of `REFUSED`."""
     if isinstance(error, ScoresFrozen):
-        decided = _("awarded") if error.state is State.AWARDED else _("not selected")
+        decided = _("awarded") if error.state in FUNDED_STATES else _("not selected")
         return _("This application is decided (%(outcome)s): its reviews, scores and reviewers "
                  "stay as they were at the decision, and nothing that changes a score can be "
                  "done any more.", outcome=decided)
