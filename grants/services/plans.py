@@ -1,0 +1,14 @@
+"""The plan in force: the latest plan version of a funded project (every later check uses it)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from grants.models import Application, PlanVersion
+
+
+def plan_in_force(session: Session, application: Application) -> PlanVersion | None:
+    """The latest plan version; None until the grantee accepted the grant decision."""
+    return session.scalar(sa.select(PlanVersion).filter_by(application_id=application.id)
+                          .order_by(PlanVersion.number.desc()).limit(1))
