@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from grants import emails
 from grants.domain import workflow
-from grants.domain.budget import award_amount, summarize
+from grants.domain.budget import BudgetSummary, award_amount, summarize
 from grants.domain.counting import require_in_review
 from grants.domain.errors import DomainError
 from grants.domain.findings import LocalizedText
 from grants.domain.rubrics import RankingScore
 from grants.domain.workflow import Action
 from grants.models import Application, Assignment, Decision, Outcome, User
-from grants.services import assign, counting, evaluation_summary
+from grants.services import assign, counting, evaluation_summary, grant_decisions
 from grants.services.apply import data_from_snapshot
 from grants.services.audit import AuditTag, record
 from grants.services.programs import definition_of
@@ -67,25 +67,32 @@ class AwardLimit:
                 "rounding_yen": self.rounding_yen, "maximum_yen": self.maximum_yen}
 
 
+def submitted_budget(application: Application, snapshot: dict[str, Any]) -> BudgetSummary:
+    """The frozen submission's budget: the request per category and the cap that applied."""
+    definition = definition_of(application.program_version)
+    data = data_from_snapshot(snapshot)
+    lines = data.answers.get(definition.budget_field.id) if definition.budget_field else None
+    return summarize(definition, lines or [], data)
+
+
 def award_limit(application: Application, snapshot: dict[str, Any] | None = None) -> AwardLimit:
     """From the frozen submission (pass it when already parsed): the request, the cap that
     applied, the program's rounding."""
-    definition = definition_of(application.program_version)
     if snapshot is None:
         snapshot = json.loads(application.submissions[-1].snapshot)
-    data = data_from_snapshot(snapshot)
-    lines = data.answers.get(definition.budget_field.id) if definition.budget_field else None
-    summary = summarize(definition, lines or [], data)
-    rounding = definition.budget.award_rounding_yen
+    summary = submitted_budget(application, snapshot)
+    rounding = definition_of(application.program_version).budget.award_rounding_yen
     return AwardLimit(summary.total_yen, summary.cap_yen, rounding,
                       award_amount(summary.total_yen, summary.cap_yen, rounding))
 
 
 def decide(
     session: Session, application: Application, *, outcome: Outcome, amount_yen: int | None,
-    rationale: str, actor: User, now: dt.datetime,
+    rationale: str, actor: User, now: dt.datetime, extra_conditions: str | None = None,
 ) -> Decision:
-    """Award (the amount rounded down to the program's step) or reject, with a rationale.
+    """Award (the amount rounded down to the program's step) or reject, with a rationale; an
+    award issues the grant decision (交付決定, with the officer's `extra_conditions` after the
+    standard ones) that waits for the grantee's answer.
 
     An award is refused while the score that ranks (`counting.Scores.total`) hits a knockout or
     misses one of the rubric's minimum scores, or is missing where the rubric ranks by an
@@ -109,7 +116,8 @@ def decide(
         raise KnockoutRefused(scores.knockout_titles)
     if outcome is Outcome.AWARD and scores.unmet:
         raise ThresholdRefused(tuple(unmet.reason for unmet in scores.unmet))
-    limit = award_limit(application)
+    snapshot = json.loads(application.submissions[-1].snapshot)
+    limit = award_limit(application, snapshot)
     computation = limit.as_dict()
     # The band the applicant's evaluation summary states: the rest of the call moves on.
     computation[evaluation_summary.BAND_KEY] = str(evaluation_summary.band_now(
@@ -135,6 +143,11 @@ def decide(
                  "rationale": rationale, "score": None if scores.total is None
                  else str(scores.total),
                  "counted_reviews": [review.id for review, _ in scores.reviews]})
+    if outcome is Outcome.AWARD:
+        grant_decisions.issue(
+            session, application, decision, answers=snapshot["answers"],
+            requested=submitted_budget(application, snapshot).by_category,
+            extra_conditions=extra_conditions, actor=actor, now=now)
     emails.queue_for_applicant(session, "decision", application, now=now, decision=decision)
     return decision
 

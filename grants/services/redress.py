@@ -33,7 +33,7 @@ from grants.models import (
     RedressState,
     User,
 )
-from grants.services import consensus
+from grants.services import consensus, grant_decisions
 from grants.services.audit import AuditTag, record
 from grants.services.programs import definition_of
 
@@ -164,6 +164,7 @@ def uphold(session: Session, request: RedressRequest, finding: str, *, actor: Us
     decision = decision_of(session, application)
     set_aside = _as_kept(decision) if decision is not None else None
     if decision is not None:
+        grant_decisions.set_aside(session, application)  # made with the decision: first
         session.delete(decision)
     ended = _end_assignments(session, application, now)
     moderations = list(session.scalars(sa.select(Moderation).filter_by(

@@ -24,7 +24,15 @@ from grants.domain.workflow import State, allowed_actions
 from grants.forms.answers import IntegerAnswerField, options
 from grants.forms.review import VisibleText
 from grants.models import Assignment, Decision, Outcome, Program, Review, User
-from grants.services import assign, counting, decide, redress, reviewing, screening
+from grants.services import (
+    assign,
+    counting,
+    decide,
+    plan_changes,
+    redress,
+    reviewing,
+    screening,
+)
 from grants.services.decide import award_limit
 from grants.services.programs import definition_of
 from grants.web import consensus as consensus_web
@@ -66,6 +74,10 @@ class DecisionForm(FlaskForm):
     amount_yen = IntegerAnswerField(_l("Award amount (yen)"), validators=[Optional()], yen=True)
     rationale = TextAreaField(_l("Rationale, shown to the applicant"),
                               validators=[DataRequired(), Length(max=4000)])
+    conditions = TextAreaField(
+        _l("Further conditions of the grant (optional)"),
+        description=_l("Added to the standard conditions of the grant decision (交付の条件) "
+                       "for an award."), validators=[Optional(), Length(max=4000)])
 
 
 def _details(application_id: int) -> dict[str, Any]:
@@ -95,6 +107,7 @@ def _details(application_id: int) -> dict[str, Any]:
         context["limit"] = award_limit(application)
         context.update(consensus_web.officer_context(db, application))
         context["open_redress"] = redress.open_request(db, application)
+        context["pending_change"] = plan_changes.pending(db, application)
     return context
 
 
@@ -252,7 +265,7 @@ def record_decision(application_id: int) -> Response | tuple[str, int]:
         decision = decide.decide(
             get_session(), application, outcome=Outcome(form.outcome.data),
             amount_yen=form.amount_yen.data, rationale=form.rationale.data,
-            actor=current_user, now=clock.now())
+            extra_conditions=form.conditions.data, actor=current_user, now=clock.now())
     except REFUSED as error:
         return _refused(application_id, error)
     except decide.ConsensusMissing:
