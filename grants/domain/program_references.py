@@ -75,6 +75,7 @@ class _References:
             *self._condition_problems(),
             *self._show_when_cycles(),
             *self._quota_problems(),
+            *self._post_award_problems(),
         ]
 
     def _line(self, loc: Loc) -> int:
@@ -230,7 +231,26 @@ class _References:
             if isinstance(quota.get("track"), str) and quota.get("track") not in tracks
         ]
 
+    def _post_award_problems(self) -> list[tuple[Loc, str]]:
+        """The completion report shows the application's targets beside the results: the jobs
+        target must be a number field, each KPI target a field whose answer reads as text."""
+        section = self.data.get("post_award")
+        if not isinstance(section, Mapping):
+            return []
+        problems = self._reference(("post_award",), section, "jobs_target_field", {"number"})
+        kpis = section.get("kpi_fields")
+        for i, name in enumerate(kpis if isinstance(kpis, list) else []):
+            loc = ("post_award", "kpi_fields", i)
+            field = self.by_id.get(name) if isinstance(name, str) else None
+            if isinstance(name, str) and field is None:
+                problems.append((loc, unknown_field(name, self.by_id)))
+            elif field is not None and field.get("kind") in _ROWS_AND_FILES:
+                problems.append((loc, f"field {name!r} is a {field.get('kind')} field: a KPI "
+                                      "target is an answer shown as text, not rows or files"))
+        return problems
 
+
+_ROWS_AND_FILES = frozenset({"file", "partners", "consortium", "budget_lines"})
 _LISTS_WITH_IDS = ("tracks", "fields_of_use", "eligibility_questions")
 _SINGLE_KINDS = ("partners", "consortium", "budget_lines")  # at most one field of each
 

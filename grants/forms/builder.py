@@ -179,13 +179,13 @@ def _make_field(definition: Any, field: Any, locale: str) -> Any:
         )
     if kind in ("partners", "consortium", "budget_lines"):
         rows: dict[str, type[Form]] = {"partners": PartnerRowForm, "consortium": MemberRowForm}
-        row = rows[kind] if kind in rows else _budget_row_form(definition, locale)
+        row = rows[kind] if kind in rows else budget_row_form(definition, locale)
         blank = min(BLANK_ROWS, field.max_rows)
         return RowsField(FormField(row), min_entries=blank, max_rows=field.max_rows, **common)
     return None  # file fields are uploaded separately
 
 
-def _budget_row_form(definition: Any, locale: str) -> type[Form]:
+def budget_row_form(definition: Any, locale: str) -> type[Form]:
     choices = [("", str(_l("Choose…")))] + [
         (c.id, text_in(c.title, locale)) for c in definition.budget.categories
     ]
@@ -238,7 +238,7 @@ def _from_form(kind: str, form_field: Any) -> Any:
             if not row.form.is_blank()
         ]
     if kind == "budget_lines":
-        return [_budget_line(row.form) for row in form_field if not row.form.is_blank()]
+        return [budget_line(row.form) for row in form_field if not row.form.is_blank()]
     return form_field.data
 
 
@@ -260,7 +260,7 @@ def _partner(row: PartnerRowForm) -> dict[str, Any]:
     }
 
 
-def _budget_line(row: BudgetLineRowForm) -> dict[str, Any]:
+def budget_line(row: BudgetLineRowForm) -> dict[str, Any]:
     return {
         "category": row.category.data,
         "description": (row.description.data or "").strip(),

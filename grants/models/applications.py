@@ -13,6 +13,8 @@ from grants.domain.workflow import State
 from grants.models.accounts import Organization, User
 from grants.models.programs import ProgramVersion
 
+EVIDENCE_PREFIX = "report_evidence:"  # + the report's number: grants.services.completion_reports
+
 
 class Application(Base):
     __tablename__ = "applications"
@@ -51,6 +53,11 @@ class Application(Base):
 
     __mapper_args__ = {"version_id_col": lock_version}
 
+    @property
+    def application_files(self) -> list[Attachment]:
+        """The files of the application itself, without a completion report's evidence."""
+        return [a for a in self.attachments if not a.is_report_evidence]
+
 
 class Submission(Base):
     """A frozen, hashed snapshot; never updated. A resubmission adds a new row."""
@@ -85,6 +92,11 @@ class Attachment(Base):
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
     application: Mapped[Application] = relationship(back_populates="attachments")
+
+    @property
+    def is_report_evidence(self) -> bool:
+        """Evidence of a completion report (its own field ids; no program field has a colon)."""
+        return self.field_id.startswith(EVIDENCE_PREFIX)
 
 
 class KeptForm(Base):

@@ -17,7 +17,7 @@ bp = Blueprint("files", __name__)
 @require(Permission.APPLICATION_READ_OWN, Permission.APPLICATION_READ_ANY)
 def download_attachment(application_id: int, attachment_id: int) -> Response:
     application = load_application(application_id)
-    attachment = next((a for a in application.attachments if a.id == attachment_id), None)
+    attachment = next((a for a in application.application_files if a.id == attachment_id), None)
     if attachment is None:
         abort(404)
     return send_stored(attachment.sha256, attachment.mime_type, attachment.filename)

@@ -20,6 +20,7 @@ FORM_BYTES = 1024 * 1024  # sign-in and every other form without a file field
 STEP_BYTES = 2 * 1024 * 1024  # a step without a file field: long texts, many rows
 STEP_FORM_PARTS = 5_000  # fields of one step post: 4 per row, rows capped by the schema at 500
 STEP_ENDPOINT = "apply.save_step"
+EVIDENCE_ENDPOINT = "report.save"  # the completion report's form carries its evidence files
 _INTEGER = re.compile(r"-?[0-9]+")
 
 
@@ -41,7 +42,10 @@ def limit_body() -> None:
 
 
 def body_limit() -> int:
-    """The most bytes this request's body may have: the upload limit only for a step with files."""
+    """The most bytes this request's body may have: the upload limit only for a step with files
+    and for the completion report with its evidence."""
+    if request.endpoint == EVIDENCE_ENDPOINT:
+        return _upload_limit()
     if request.endpoint != STEP_ENDPOINT:
         return FORM_BYTES
     return _upload_limit() if _step_takes_files() else STEP_BYTES
