@@ -37,7 +37,6 @@ from grants.models.post_award import (
     GrantDecision,
     Operating,
     PlanVersion,
-    ReminderKind,
     ReportState,
 )
 from grants.models.programs import Program, ProgramVersion
@@ -96,7 +95,6 @@ __all__ = [
     "RedressGround",
     "RedressRequest",
     "RedressState",
-    "ReminderKind",
     "ReportState",
     "Review",
     "ReviewState",

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.db import Base, created_at, intpk
+from grants.domain.followups import Reminder
 from grants.models.accounts import User
 from grants.models.applications import Application
 
@@ -292,12 +293,6 @@ class FollowupReport(Base):
     submitted_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
 
 
-class ReminderKind(enum.StrEnum):
-    BEFORE = "before"  # 30 days before the due date
-    DUE = "due"  # on the due date
-    OVERDUE = "overdue"  # after it, once
-
-
 class FollowupReminder(Base):
     """A reminder queued for one follow-up: the unique key is what makes it never sent twice."""
 
@@ -307,5 +302,5 @@ class FollowupReminder(Base):
     id: Mapped[intpk]
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"))
     fiscal_year: Mapped[int]
-    kind: Mapped[ReminderKind]
+    kind: Mapped[Reminder]
     queued_at: Mapped[dt.datetime]

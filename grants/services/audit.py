@@ -82,6 +82,7 @@ class AuditTag(enum.StrEnum):
     DISPOSAL_REQUEST = "apply:disposal:request"
     DISPOSAL_APPROVE = "manage:disposal:approve"
     DISPOSAL_REFUSE = "manage:disposal:refuse"
+    DISPOSAL_RECORD = "apply:disposal:record"  # after the restriction: no approval needed
     FOLLOWUP_FILE = "apply:followup:file"
     FOLLOWUP_REMIND = "system:followup:remind"
     PURGE_REFUSE = "admin:application:purge_refuse"

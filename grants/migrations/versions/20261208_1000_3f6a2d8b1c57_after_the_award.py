@@ -124,7 +124,7 @@ def upgrade() -> None:
                 "before",
                 "due",
                 "overdue",
-                name="reminderkind",
+                name="reminder",
                 native_enum=False,
                 create_constraint=True,
                 length=32,
