@@ -191,7 +191,8 @@ def render_chunk(job_id: int, application_ids: list[int]) -> None:
     with _worker_app() as (app, session), _requester_locale(session, job_id):
         error = batches.render_records(session, job_id, application_ids,
                                        directory=app.config["BATCH_DIR"],
-                                       render=render_record, now=clock.now)
+                                       render=render_record, now=clock.now,
+                                       letters=render_letters)
     if error is not None:
         raise BatchFailed(f"batch {job_id}: {error}")
 
@@ -269,7 +270,8 @@ def _requester_locale(session: Session, job_id: int) -> Iterator[None]:
 def _build(app: Flask, session: Session, job_id: int) -> BatchJob | None:
     with _requester_locale(session, job_id):
         return batches.build_batch(session, job_id, directory=app.config["BATCH_DIR"],
-                                   render=render_record, now=clock.now)
+                                   render=render_record, now=clock.now,
+                                   letters=render_letters)
 
 
 def _build_document(app: Flask, session: Session, job_id: int) -> BatchJob | None:
@@ -298,3 +300,18 @@ def render_record(session: Session, application: Application) -> bytes:
     from grants.documents.record import audit_record_pdf  # the PDF stack loads on first use
 
     return audit_record_pdf(session, application, now=clock.now())
+
+
+def render_letters(session: Session, application: Application) -> dict[str, bytes]:
+    """The letters an application has so far, to go with its record in a batch."""
+    from grants.documents.final_amount_letter import final_amount_letter_pdf
+    from grants.documents.grant_letter import grant_letter_pdf
+
+    letters = {}
+    for kind, render in (("grant-decision", grant_letter_pdf),
+                         ("final-amount", final_amount_letter_pdf)):
+        try:
+            letters[kind] = render(session, application)
+        except LookupError:  # not issued yet
+            continue
+    return letters

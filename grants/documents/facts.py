@@ -1,4 +1,5 @@
-"""What every document says about one application: the frozen submission and its context."""
+"""What every document says about one application: the frozen submission and its context,
+and (for the audit record) what was filed and decided after the award."""
 
 from __future__ import annotations
 
@@ -7,14 +8,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from grants.domain.budget import BudgetSummary, summarize
 from grants.domain.definitions import Program as ProgramDefinition
 from grants.domain.findings import Finding
 from grants.domain.rubrics import Rubric as RubricDefinition
 from grants.domain.signals import Signal, compute_signals
-from grants.models import Application, Decision, RubricVersion, Submission
+from grants.domain.variance import VarianceTable, variance_table
+from grants.models import (
+    Application,
+    Asset,
+    ChangeRequest,
+    CompletionReport,
+    Decision,
+    FinalAmount,
+    FollowupReport,
+    GrantDecision,
+    PlanVersion,
+    ReportState,
+    RubricVersion,
+    Submission,
+)
 from grants.services.apply import data_from_snapshot
 from grants.services.programs import definition_of
 from grants.services.reviewing import rubric_version_for
@@ -58,3 +73,50 @@ def gather(session: Session, application: Application) -> Facts:
         signals=compute_signals(rubric.signal_kinds(), definition, data),
         decision=session.scalar(sa.select(Decision).filter_by(application_id=application.id)),
     )
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    report: CompletionReport
+    variance: VarianceTable  # computed from its lines and the plan it was filed against
+
+
+@dataclass(frozen=True)
+class PostAward:
+    """Everything filed and decided after the award, oldest first; empty until it happens."""
+
+    grant: GrantDecision | None
+    plans: list[PlanVersion]
+    changes: list[ChangeRequest]
+    reports: list[FiledReport]  # filed ones: a draft is not part of the record
+    final: FinalAmount | None
+    assets: list[Asset]  # each with its disposals
+    followups: list[FollowupReport]
+
+
+def post_award(session: Session, application: Application,
+               definition: ProgramDefinition) -> PostAward:
+    """The application's grant decision, plans, changes, reports, final amount, assets and
+    follow-ups, as stored (each report's variance table computed)."""
+    of_application = {"application_id": application.id}
+    reports = session.scalars(
+        sa.select(CompletionReport).filter_by(**of_application)
+        .where(CompletionReport.state != ReportState.DRAFT)
+        .options(selectinload(CompletionReport.plan_version))
+        .order_by(CompletionReport.number))
+    return PostAward(
+        grant=session.scalar(sa.select(GrantDecision).filter_by(**of_application)),
+        plans=list(session.scalars(sa.select(PlanVersion).filter_by(**of_application)
+                                   .order_by(PlanVersion.number))),
+        changes=list(session.scalars(sa.select(ChangeRequest).filter_by(**of_application)
+                                     .order_by(ChangeRequest.number))),
+        reports=[FiledReport(r, variance_table(definition, r.plan_version.category_amounts,
+                                               r.lines)) for r in reports],
+        final=session.scalar(sa.select(FinalAmount).filter_by(**of_application)),
+        assets=list(session.scalars(sa.select(Asset).filter_by(**of_application)
+                                    .options(selectinload(Asset.disposals))
+                                    .order_by(Asset.acquired_on, Asset.id))),
+        followups=list(session.scalars(sa.select(FollowupReport).filter_by(**of_application)
+                                       .order_by(FollowupReport.fiscal_year))),
+    )
+

@@ -1,17 +1,22 @@
 """Funded applications for auditors: search them, and open one with its decision and snapshot.
 
-A funded application is one in state awarded with an award decision. Years after the money
-was spent, auditors find them by call, fiscal year, prefecture, a local government taking part
-(the lead or a partner of the frozen submission), the organization's name and the amount.
-Every search runs the same few queries however many applications match.
+A funded application is one in a funded state (awarded, then the project and what follows it)
+with an award decision. Years after the money was spent, auditors find them by call, fiscal
+year, prefecture, a local government taking part (the lead or a partner of the frozen
+submission), the organization's name and the amount; and after completion, by what the latest
+follow-up report said (operating, partly, stopped), by a follow-up report past its due date and
+by assets still under their disposal restriction. Every search runs the same few queries
+however many applications match.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import json
 import math
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
@@ -21,13 +26,20 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from grants.domain.definitions import Program as ProgramDefinition
+from grants.domain.fiscal import fiscal_year, fiscal_year_end, fiscal_year_start
+from grants.domain.followups import Status, schedule
 from grants.domain.localgov import GovernmentKind, load_registry
-from grants.domain.workflow import FUNDED_STATES
+from grants.domain.workflow import FUNDED_STATES, State
 from grants.models import (
     Application,
+    Asset,
+    AssetState,
     Decision,
+    FollowupReport,
+    Operating,
     Organization,
     Outcome,
+    PlanVersion,
     ProgramVersion,
     Submission,
     User,
@@ -38,9 +50,25 @@ from grants.services.programs import definition_of
 PER_PAGE = 50
 
 
+class FollowupFilter(enum.StrEnum):
+    """What the follow-ups of a completed project show: the latest report's answer, or a
+    report past its due date that was not filed."""
+
+    OPERATING = "operating"
+    PARTLY = "partly"
+    STOPPED = "stopped"
+    OVERDUE = "overdue"
+
+
+LATEST_SAYS = {FollowupFilter.OPERATING: Operating.YES, FollowupFilter.PARTLY: Operating.PARTLY,
+               FollowupFilter.STOPPED: Operating.STOPPED}
+
+
 @dataclass(frozen=True)
 class Criteria:
-    """What to look for; None means any. Amounts are integer yen, both bounds included."""
+    """What to look for; None means any. Amounts are integer yen, both bounds included;
+    `followup` is a FollowupFilter value; `restricted_assets` True keeps the projects holding
+    an asset whose disposal restriction has not ended."""
 
     program_key: str | None = None
     fiscal_year: int | None = None
@@ -49,9 +77,11 @@ class Criteria:
     organization: str | None = None
     min_yen: int | None = None
     max_yen: int | None = None
+    followup: str | None = None
+    restricted_assets: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the criteria that are set (JSON-safe: strings and integers)."""
+        """Return the criteria that are set (JSON-safe: strings, integers and booleans)."""
         return {key: value for key, value in asdict(self).items() if value is not None}
 
     @classmethod
@@ -68,6 +98,8 @@ class VersionInfo:
     fiscal_year: int
     title: dict[str, str]
     partners_fields: tuple[str, ...]  # the partners and consortium fields: rows with a `code`
+    followup_years: int
+    followup_due: str  # "MM-DD"
 
 
 @dataclass(frozen=True)
@@ -81,6 +113,8 @@ class FundedRow:
     prefecture: str | None
     amount_yen: int
     decided_at: dt.datetime
+    state: State
+    latest_followup: tuple[int, Operating] | None  # its fiscal year and answer
 
 
 @dataclass(frozen=True)
@@ -108,7 +142,8 @@ def _version_info(id_: int, key: str, text: str, name: str) -> VersionInfo:
     definition = _definition(text, name)
     return VersionInfo(id_, key, definition.fiscal_year,
                        {"ja": definition.title.ja, "en": definition.title.en},
-                       tuple(f.id for f in _participant_fields(definition)))
+                       tuple(f.id for f in _participant_fields(definition)),
+                       definition.post_award.followup_years, definition.post_award.followup_due)
 
 
 def _participant_fields(definition: ProgramDefinition) -> list[Any]:
@@ -142,7 +177,7 @@ def _funded(*columns: Any) -> sa.Select[Any]:
 
 
 def _filtered(session: Session, statement: sa.Select[Any], criteria: Criteria,
-              versions: dict[int, VersionInfo]) -> sa.Select[Any]:
+              versions: dict[int, VersionInfo], today: dt.date) -> sa.Select[Any]:
     wanted = list(versions.values())
     if criteria.program_key is not None:
         wanted = [v for v in wanted if v.program_key == criteria.program_key]
@@ -164,7 +199,73 @@ def _filtered(session: Session, statement: sa.Select[Any], criteria: Criteria,
         statement = statement.where(Decision.amount_yen >= criteria.min_yen)
     if criteria.max_yen is not None:
         statement = statement.where(Decision.amount_yen <= criteria.max_yen)
+    if criteria.followup == FollowupFilter.OVERDUE:
+        statement = statement.where(_followup_overdue(wanted, today))
+    elif criteria.followup is not None:
+        statement = statement.where(
+            _latest_followup(FollowupReport.operating) == LATEST_SAYS[FollowupFilter(
+                criteria.followup)])
+    if criteria.restricted_assets:
+        statement = statement.where(sa.exists().where(
+            Asset.application_id == Application.id, Asset.state == AssetState.HELD,
+            Asset.restricted_until >= today))
     return statement
+
+
+def _latest_followup(column: Any) -> sa.ScalarSelect[Any]:
+    """``column`` of the application's latest follow-up report (NULL when none was filed)."""
+    return (sa.select(column).where(FollowupReport.application_id == Application.id)
+            .order_by(FollowupReport.fiscal_year.desc()).limit(1)
+            .correlate(Application).scalar_subquery())
+
+
+def _followup_overdue(versions: list[VersionInfo], today: dt.date) -> sa.ColumnElement[bool]:
+    """COMPLETED, and a follow-up report past its due date not filed.
+
+    Which reports are past due depends on the program's rule and the completion's fiscal year
+    only (past_due_by_completion): per rule and year, a date range on the end of the plan in
+    force and a count of the reports filed, so the test is a few SQL terms however many
+    projects there are.
+    """
+    plan_end = (sa.select(PlanVersion.project_end)
+                .where(PlanVersion.application_id == Application.id)
+                .order_by(PlanVersion.number.desc()).limit(1)
+                .correlate(Application).scalar_subquery())
+    rules: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for version in versions:
+        rules[version.followup_years, version.followup_due].append(version.id)
+    clauses = []
+    for (years, due), ids in rules.items():
+        for first_day, last_day, owed in past_due_by_completion(today, years, due):
+            filed = (sa.select(sa.func.count()).select_from(FollowupReport)
+                     .where(FollowupReport.application_id == Application.id,
+                            FollowupReport.year_number <= owed)
+                     .correlate(Application).scalar_subquery())
+            ended = plan_end <= last_day if first_day is None else plan_end.between(
+                first_day, last_day)
+            clauses.append(sa.and_(Application.program_version_id.in_(ids), ended,
+                                   filed < owed))
+    return sa.and_(Application.state == State.COMPLETED, sa.or_(sa.false(), *clauses))
+
+
+def past_due_by_completion(today: dt.date, years: int,
+                           due: str) -> list[tuple[dt.date | None, dt.date, int]]:
+    """How many follow-up reports are past their due date on ``today``, by when the project
+    was completed: (first day, last day, count) for each fiscal year of completion that owes
+    some, latest first, the last row open-ended (first day None) once all ``years`` are owed.
+    """
+    rows: list[tuple[dt.date | None, dt.date, int]] = []
+    year = fiscal_year(today)
+    while years:
+        owed = sum(f.status(False, today) is Status.OVERDUE
+                   for f in schedule(fiscal_year_end(year), years, due))
+        if owed == years:
+            rows.append((None, fiscal_year_end(year), owed))
+            break
+        if owed:
+            rows.append((fiscal_year_start(year), fiscal_year_end(year), owed))
+        year -= 1
+    return rows
 
 
 def _latest_submission() -> sa.ScalarSelect[Any]:
@@ -211,24 +312,28 @@ def _spellings(lg_code: str) -> tuple[str, str]:
     return lg_code, lg_code.translate(_FULL_WIDTH_DIGITS)
 
 
-def search_funded(session: Session, criteria: Criteria, *, page: int = 1,
+def search_funded(session: Session, criteria: Criteria, *, today: dt.date, page: int = 1,
                   per_page: int | None = None) -> SearchPage:
-    """One page of funded applications matching ``criteria``, latest decisions first.
+    """One page of funded applications matching ``criteria`` on ``today`` (a Japan date),
+    latest decisions first.
 
     Three queries whatever the number of results: program versions, the count, the page. A
     page past the end shows the last page.
     """
     per_page = per_page or PER_PAGE
     versions = program_versions(session)
-    matching = _filtered(session, _funded(Application.id), criteria, versions).subquery()
+    matching = _filtered(session, _funded(Application.id), criteria, versions,
+                         today).subquery()
     total = session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
     columns = _funded(
         Application.id, Application.reference, Application.program_version_id,
-        Organization.name, Organization.lg_code, Decision.amount_yen, Decision.decided_at)
+        Organization.name, Organization.lg_code, Decision.amount_yen, Decision.decided_at,
+        Application.state, _latest_followup(FollowupReport.fiscal_year).label("followup_year"),
+        _latest_followup(FollowupReport.operating).label("followup_operating"))
     statement = (
-        _filtered(session, columns, criteria, versions)
+        _filtered(session, columns, criteria, versions, today)
         .order_by(Decision.decided_at.desc(), Application.reference)
         .limit(per_page).offset((page - 1) * per_page)
     )
@@ -239,13 +344,17 @@ def search_funded(session: Session, criteria: Criteria, *, page: int = 1,
             application_id=row.id, reference=row.reference, program_key=version.program_key,
             program_title=version.title, fiscal_year=version.fiscal_year,
             organization=row.name, prefecture=prefecture_of(row.lg_code),
-            amount_yen=row.amount_yen, decided_at=row.decided_at))
+            amount_yen=row.amount_yen, decided_at=row.decided_at, state=row.state,
+            latest_followup=None if row.followup_year is None else (
+                row.followup_year, Operating(row.followup_operating))))
     return SearchPage(rows, total, page, per_page)
 
 
-def funded_ids(session: Session, criteria: Criteria, *, limit: int | None = None) -> list[int]:
+def funded_ids(session: Session, criteria: Criteria, *, today: dt.date,
+               limit: int | None = None) -> list[int]:
     """The ids of every funded application matching ``criteria``, in the search's order."""
-    statement = (_filtered(session, _funded(Application.id), criteria, program_versions(session))
+    statement = (_filtered(session, _funded(Application.id), criteria, program_versions(session),
+                           today)
                  .order_by(Decision.decided_at.desc(), Application.reference))
     if limit is not None:
         statement = statement.limit(limit)

@@ -5,8 +5,10 @@ audit event. Building has two steps: ``render_records`` renders records into the
 staging directory and counts its progress (in one go, or in parts run side by side by several
 workers), then ``finish_batch`` writes the ZIP under the batch directory with a
 ``manifest.csv`` (reference, SHA-256 of the PDF, SHA-256 of the frozen snapshot) and removes
-the staging directory. Downloading the ZIP is an audit event too. Where the building runs
-(inline, or on RQ workers) is ``grants.jobs``'s choice.
+the staging directory. Next to each record go the letters its application has so far (the
+grant decision letter, the final amount letter: ``<reference>-<kind>.pdf``), listed with their
+SHA-256 in ``letters.csv`` when there are any. Downloading the ZIP is an audit event too.
+Where the building runs (inline, or on RQ workers) is ``grants.jobs``'s choice.
 
 A failed batch keeps why in ``error`` as ``"<kind>: <detail>"``: the kind (``Failure``) is what
 its requester is told, in a sentence of their language; the detail is for the operator (and the
@@ -55,8 +57,11 @@ LIMIT = 1000  # records per batch: more is a search to narrow down, not one down
 CHUNK_SIZE = 10
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("reference", "pdf_sha256", "snapshot_sha256")
+LETTERS = "letters.csv"
+LETTER_COLUMNS = ("reference", "file", "pdf_sha256")
 
 Render = Callable[[Session, Application], bytes]
+Letters = Callable[[Session, Application], dict[str, bytes]]  # {kind: PDF}, those it has
 # What the batch directory holds, each named after its job: a ZIP, a single document, a
 # staging folder and the partial files of a ZIP or a document being written.
 ENTRY = re.compile(r"\.?(?:batch|document)-(?P<id>\d+)(?:\.zip|\.pdf|\.parts)(?:\.part)?")
@@ -100,7 +105,7 @@ def request_batch(
             applications.
     """
     limit = limit or LIMIT
-    ids = funded_ids(session, criteria, limit=limit + 1)
+    ids = funded_ids(session, criteria, today=to_jst(now).date(), limit=limit + 1)
     if not ids:
         raise BatchRefused("empty")
     if len(ids) > limit:
@@ -180,7 +185,8 @@ def staging_dir(directory: Path | str, job_id: int) -> Path:
 
 
 def build_batch(session: Session, job_id: int, *, directory: Path | str, render: Render,
-                now: Callable[[], dt.datetime]) -> BatchJob | None:
+                now: Callable[[], dt.datetime], letters: Letters | None = None,
+                ) -> BatchJob | None:
     """Build a queued batch in one go: every record (``render_records``), then the ZIP
     (``finish_batch``), the way the embedded default runs it (RQ workers run the same two
     steps as several jobs, see grants.jobs).
@@ -195,6 +201,7 @@ def build_batch(session: Session, job_id: int, *, directory: Path | str, render:
         directory: the batch directory (BATCH_DIR); the ZIP is ``batch-<id>.zip`` in it.
         render: makes one record's PDF (``grants.documents.record.audit_record_pdf``).
         now: the clock.
+        letters: makes the letters to go with a record (``grants.jobs.render_letters``).
 
     Returns:
         The batch (done or failed), or None when there is no such batch.
@@ -206,13 +213,13 @@ def build_batch(session: Session, job_id: int, *, directory: Path | str, render:
     if job is None or not claimed:
         return job
     render_records(session, job_id, list(job.application_ids), directory=directory,
-                   render=render, now=now)
+                   render=render, now=now, letters=letters)
     return finish_batch(session, job_id, directory=directory, now=now)
 
 
 def render_records(session: Session, job_id: int, application_ids: Sequence[int], *,
                    directory: Path | str, render: Render, now: Callable[[], dt.datetime],
-                   ) -> str | None:
+                   letters: Letters | None = None) -> str | None:
     """Render some of a batch's records into its staging directory, counting each one.
 
     Several of these may run at once (one per RQ job), for one batch: the first to start moves
@@ -243,9 +250,11 @@ def render_records(session: Session, job_id: int, application_ids: Sequence[int]
                 if application is None or not application.submissions:
                     raise LookupError(f"application {application_id} has no submission")
                 pdf = render(session, application)
+                extra = letters(session, application) if letters is not None else {}
                 entry = {"reference": application.reference,
-                         "snapshot_sha256": application.submissions[-1].snapshot_sha256}
-            _stage(folder, application_id, pdf, entry)
+                         "snapshot_sha256": application.submissions[-1].snapshot_sha256,
+                         "letters": sorted(extra)}
+            _stage(folder, application_id, pdf, entry, extra)
             db.begin_write(session)
             counted = session.execute(
                 sa.update(BatchJob)
@@ -451,9 +460,13 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _stage(folder: Path, application_id: int, pdf: bytes, entry: dict[str, str]) -> None:
-    """Write one record's PDF, then its manifest entry: the entry marks the record as done."""
+def _stage(folder: Path, application_id: int, pdf: bytes, entry: dict[str, object],
+           letters: dict[str, bytes]) -> None:
+    """Write one record's PDF and letters, then its manifest entry: the entry marks the record
+    as done."""
     (folder / f"{application_id}.pdf").write_bytes(pdf)
+    for kind, letter in letters.items():
+        (folder / f"{application_id}-{kind}.pdf").write_bytes(letter)
     marker = folder / f"{application_id}.json"
     partial = marker.with_suffix(".json.part")
     partial.write_text(json.dumps(entry), encoding="utf-8")
@@ -494,6 +507,7 @@ def _write_result(session: Session, job_id: int, directory: Path, ids: list[int]
 
 def _write_zip(staged: Path, ids: list[int], path: Path, stamp: tuple[int, ...]) -> None:
     rows: list[tuple[str, str, str]] = []
+    letter_rows: list[tuple[str, str, str]] = []
     with open_private(path) as handle, zipfile.ZipFile(handle, "w") as archive:
         for application_id in ids:
             marker = staged / f"{application_id}.json"
@@ -505,7 +519,15 @@ def _write_zip(staged: Path, ids: list[int], path: Path, stamp: tuple[int, ...])
             archive.writestr(_entry(file_name(entry["reference"]), stamp), pdf)
             rows.append((entry["reference"], hashlib.sha256(pdf).hexdigest(),
                          entry["snapshot_sha256"]))
+            for kind in entry["letters"]:
+                letter = (staged / f"{application_id}-{kind}.pdf").read_bytes()
+                name = file_name(f"{entry['reference']}-{kind}")
+                archive.writestr(_entry(name, stamp), letter)
+                letter_rows.append((entry["reference"], name, hashlib.sha256(letter).hexdigest()))
         archive.writestr(_entry(MANIFEST, stamp, zipfile.ZIP_DEFLATED), manifest(rows))
+        if letter_rows:
+            archive.writestr(_entry(LETTERS, stamp, zipfile.ZIP_DEFLATED),
+                             manifest(letter_rows, LETTER_COLUMNS))
 
 
 def _entry(name: str, stamp: tuple[int, ...], compress_type: int = zipfile.ZIP_STORED,
@@ -533,11 +555,13 @@ def file_name(reference: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", reference) + ".pdf"
 
 
-def manifest(rows: list[tuple[str, str, str]]) -> bytes:
-    """The manifest: one line per record, so anyone can check each PDF and its snapshot."""
+def manifest(rows: list[tuple[str, str, str]],
+             columns: tuple[str, ...] = MANIFEST_COLUMNS) -> bytes:
+    """The manifest: one line per record, so anyone can check each PDF and its snapshot (or,
+    with LETTER_COLUMNS, one line per letter)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(MANIFEST_COLUMNS)
+    writer.writerow(columns)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
 

@@ -30,7 +30,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from grants import clock, jobs
@@ -38,10 +38,11 @@ from grants.db import begin_write, get_session
 from grants.domain.identifiers import normalize
 from grants.domain.localgov import load_registry
 from grants.forms.answers import IntegerAnswerField, options
+from grants.i18n import to_jst
 from grants.models import Application, BatchJob, BatchState
 from grants.models.batches import DocumentKind
 from grants.services import auditing, batches
-from grants.services.auditing import Criteria
+from grants.services.auditing import Criteria, FollowupFilter
 from grants.templating import localized
 from grants.web import documents, limits
 from grants.web.access import Permission, require
@@ -49,6 +50,14 @@ from grants.web.access import Permission, require
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 MAX_PAGE = 100_000  # past the last page shows the last page (see auditing.search_funded)
+
+
+FOLLOWUP_LABELS = {
+    FollowupFilter.OPERATING: _l("Operating, at the latest report"),
+    FollowupFilter.PARTLY: _l("Partly operating, at the latest report"),
+    FollowupFilter.STOPPED: _l("Stopped, at the latest report"),
+    FollowupFilter.OVERDUE: _l("A report past its due date, not filed"),
+}
 
 
 def _printable(_form: Any, field: Any) -> None:
@@ -80,6 +89,11 @@ class SearchForm(FlaskForm):
         validators=[Optional(), Length(max=200), _printable])
     min_yen = IntegerAnswerField(_l("Awarded at least (yen)"), validators=[Optional()], yen=True)
     max_yen = IntegerAnswerField(_l("Awarded at most (yen)"), validators=[Optional()], yen=True)
+    followup = SelectField(_l("Follow-up reports"), default="", description=_l(
+        "After completion: what the latest yearly follow-up report said, or a report not filed "
+        "by its due date."))
+    restricted_assets = BooleanField(
+        _l("Only projects holding an asset still under its disposal restriction"))
 
     def validate_max_yen(self, field: Any) -> None:
         if field.data is not None and self.min_yen.data is not None \
@@ -98,7 +112,9 @@ def _search_form(formdata: MultiDict[str, str],
     form.fiscal_year.choices = options(
         [any_, *((str(year), _("FY%(year)d", year=year)) for year in years)])
     form.prefecture.choices = options([any_, *auditing.prefectures().items()])
+    form.followup.choices = options([any_, *FOLLOWUP_LABELS.items()])
     return form
+
 
 
 def _criteria(form: SearchForm) -> Criteria:
@@ -110,18 +126,23 @@ def _criteria(form: SearchForm) -> Criteria:
         organization=form.organization.data or None,
         min_yen=form.min_yen.data,
         max_yen=form.max_yen.data,
+        followup=form.followup.data or None,
+        restricted_assets=form.restricted_assets.data or None,
     )
 
 
 def _query(form: SearchForm) -> dict[str, str]:
-    """The search as query arguments (for page links and the batch form), empty ones left out."""
-    return {field.name: str(field.data) for field in form if field.data not in (None, "")}
+    """The search as query arguments (for page links and the batch form), empty ones left out
+    (a ticked box as "y")."""
+    return {field.name: "y" if field.data is True else str(field.data)
+            for field in form if field.data not in (None, "") and field.data is not False}
 
 
 def _search_page(form: SearchForm, status: int = 200, **extra: Any) -> tuple[str, int]:
     page = None
     if not form.errors:
         page = auditing.search_funded(get_session(), _criteria(form),
+                                      today=to_jst(clock.now()).date(),
                                       page=limits.int_arg("page", 1, low=1, high=MAX_PAGE))
     return render_template("audit/search.html", form=form, page=page, query=_query(form),
                            batch_limit=batches.LIMIT, **extra), status
@@ -302,4 +323,8 @@ def _describe(criteria: Criteria) -> list[tuple[str, str]]:
         described.append((_("Awarded at least (yen)"), f"¥{criteria.min_yen:,}"))
     if criteria.max_yen is not None:
         described.append((_("Awarded at most (yen)"), f"¥{criteria.max_yen:,}"))
+    if criteria.followup:
+        described.append((_("Follow-up reports"), str(FOLLOWUP_LABELS[criteria.followup])))
+    if criteria.restricted_assets:
+        described.append((_("Assets"), _("Still under their disposal restriction")))
     return described

@@ -56,7 +56,9 @@ def test_record_prints_everything_and_embeds_the_originals(session, decided_appl
 
     pdf = pikepdf.open(io.BytesIO(data))
     files = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
-    assert set(files) == {"snapshot.json", "program.yaml", "rubric.yaml", "events.json"}
+    # awarded: the grant decision issued with the award, waiting for the grantee's answer
+    assert set(files) == {"snapshot.json", "program.yaml", "rubric.yaml", "events.json",
+                          "grant_decision.json"}
     snapshot_hash = hashlib.sha256(files["snapshot.json"]).hexdigest()
     assert snapshot_hash == submission.snapshot_sha256
     assert snapshot_hash in text  # the printed hash is the embedded file's
