@@ -1,6 +1,7 @@
 """Funded applications at each post-award stage, for the tests of the post-award features.
 
-`awarded` goes through the real pages (submission, review, decision). The later stages are
+`awarded` and `granted` go through the real pages (submission, review, decision, the grantee's
+acceptance of the grant decision the award issued). The later stages are
 built as rows, the way the features' own services leave them, so each feature's tests start
 where they need to without depending on another feature's pages.
 """
@@ -20,20 +21,20 @@ from grants.domain.workflow import Action, Role, State, fire
 from grants.models import (
     Application,
     CompletionReport,
-    Decision,
     FinalAmount,
-    GrantAnswer,
     GrantDecision,
     PlanVersion,
     ReportState,
     User,
 )
+from grants.services import final_amounts
 from grants.services.programs import definition_of
 from tests.conftest import NOW
 from tests.web.reviewflow import in_review, submit_review
 
-PROJECT_START = dt.date(2025, 4, 1)
-PROJECT_END = dt.date(2026, 3, 31)
+# The grant decision's period: the one the test application states (tests.web.journey).
+PROJECT_START = dt.date(2026, 12, 1)
+PROJECT_END = dt.date(2027, 3, 31)
 
 
 @dataclass
@@ -56,27 +57,14 @@ def awarded(client: Any, auth: Any, session: Session, make_user: Any,
     auth.sign_out()
     session.expire_all()
     assert application.state is State.AWARDED
-    grant_decision(session, application, officer)
     return Funded(application, application.created_by, officer)
 
 
-def grant_decision(session: Session, application: Application, officer: User) -> GrantDecision:
-    """The application's grant decision, made from its decision when none was issued yet."""
-    existing = session.scalar(sa.select(GrantDecision).filter_by(application_id=application.id))
-    if existing is not None:
-        return existing
-    decision = session.scalar(sa.select(Decision).filter_by(application_id=application.id))
-    amounts = requested_by_category(application)
-    largest = max(amounts, key=amounts.__getitem__)
-    amounts[largest] -= sum(amounts.values()) - decision.amount_yen  # the award's rounding
-    made = GrantDecision(
-        application_id=application.id, decision_id=decision.id, amount_yen=decision.amount_yen,
-        category_amounts=amounts, project_start=PROJECT_START, project_end=PROJECT_END,
-        conditions="補助金等に係る予算の執行の適正化に関する法律を遵守すること。",
-        issued_at=decision.decided_at, issued_by_id=officer.id)
-    session.add(made)
-    session.commit()
-    return made
+def grant_decision(session: Session, application: Application,
+                   _officer: User | None = None) -> GrantDecision:
+    """The grant decision the award issued (grants.services.grant_decisions); the officer
+    argument is left from when this helper made one, for the tests that still pass it."""
+    return session.scalar(sa.select(GrantDecision).filter_by(application_id=application.id))
 
 
 def requested_by_category(application: Application) -> dict[str, int]:
@@ -90,22 +78,20 @@ def requested_by_category(application: Application) -> dict[str, int]:
 def granted(client: Any, auth: Any, session: Session, make_user: Any, **kwargs: Any) -> Funded:
     """An awarded application whose grantee accepted the grant decision: plan version 1."""
     funded = awarded(client, auth, session, make_user, **kwargs)
-    accept(session, funded)
+    accept(client, auth, session, funded)
     return funded
 
 
-def accept(session: Session, funded: Funded, *, now: dt.datetime = NOW) -> PlanVersion:
-    application = funded.application
-    grant = grant_decision(session, application, funded.officer)
-    grant.answer, grant.answered_at, grant.answered_by_id = (
-        GrantAnswer.ACCEPTED, now, funded.applicant.id)
-    application.state = fire(application.state, Action.ACCEPT_GRANT, Role.APPLICANT)
-    plan = PlanVersion(application_id=application.id, number=1,
-                       category_amounts=dict(grant.category_amounts),
-                       project_end=grant.project_end, scope="事業計画のとおり", created_at=now)
-    session.add(plan)
-    session.commit()
-    return plan
+def accept(client: Any, auth: Any, session: Session, funded: Funded) -> PlanVersion:
+    """The grantee accepts the grant decision on its page (signed out after)."""
+    auth.sign_in(funded.applicant)
+    answered = client.post(f"/applications/{funded.application.id}/grant-decision/accept",
+                           data={"accept_conditions": "y"})
+    assert answered.status_code == 303, answered.text[:2000]
+    auth.sign_out()
+    session.expire_all()
+    assert funded.application.state is State.GRANTED
+    return session.scalar(sa.select(PlanVersion).filter_by(application_id=funded.application.id))
 
 
 def accepted_report(session: Session, funded: Funded, lines: list[dict[str, Any]], *,
@@ -129,15 +115,23 @@ def accepted_report(session: Session, funded: Funded, lines: list[dict[str, Any]
     return report
 
 
-def completed(session: Session, funded: Funded, report: CompletionReport, amount_yen: int, *,
+def completed(session: Session, funded: Funded, report: CompletionReport,
+              amount_yen: int | None = None, *, working: dict[str, Any] | None = None,
               now: dt.datetime = NOW) -> FinalAmount:
-    """The final amount fixed at `amount_yen` (no computation checked: see the final-amount
-    feature's own tests): the application is COMPLETED."""
+    """The final amount fixed as the domain computes it from the accepted report, with its
+    whole working (`amount_yen`, when given, is what the caller expects it to be), or as a
+    test pins it (`working`, with its "final_yen"); no asset is registered and no e-mail sent:
+    the application is COMPLETED."""
     application = funded.application
-    grant = grant_decision(session, application, funded.officer)
+    if working is None:
+        computed = final_amounts.working_for(session, application)
+        assert amount_yen is None or computed.final_yen == amount_yen, computed.as_dict()
+        working = computed.as_dict()
+    final_yen = working["final_yen"]
+    grant = grant_decision(session, application)
     final = FinalAmount(application_id=application.id, report_id=report.id,
-                        amount_yen=amount_yen, to_return_yen=grant.amount_yen - amount_yen,
-                        computation={"final_yen": amount_yen}, confirmed_at=now,
+                        amount_yen=final_yen, to_return_yen=grant.amount_yen - final_yen,
+                        computation=working, confirmed_at=now,
                         confirmed_by_id=funded.officer.id)
     session.add(final)
     application.state = fire(application.state, Action.FIX_AMOUNT, Role.OFFICER)

@@ -268,11 +268,28 @@ TEMPLATES = {
     "decision": ({"application": APPLICATION,
                   "decision": SimpleNamespace(outcome="award", amount_yen=3_000_000)},
                  "/applications/7"),
+    "grant-answered": ({"application": APPLICATION, "grant": SimpleNamespace(
+        answer="declined", amount_yen=3_000_000, decline_reason="体制が組めない。")},
+        "/applications/7/grant-decision"),
+    "grant-change-requested": ({"application": APPLICATION, "request": SimpleNamespace(
+        number=1, reason="機器の納期が遅れる。")}, "/applications/7/plan#pending-change"),
+    "grant-change-decided": ({"application": APPLICATION, "request": SimpleNamespace(
+        number=1, state="refused", decision_reason="代替機器がある。")}, "/applications/7/plan"),
     "membership-approved": ({}, "/applications"),
     "redress-received": ({"application": APPLICATION}, "/applications/7/evaluation-review"),
     "redress-finding": ({"application": APPLICATION,
                          "request": SimpleNamespace(state="upheld", finding="認める。")},
                         "/applications/7/evaluation-review"),
+    "report-submitted": ({"application": SimpleNamespace(
+        id=7, reference="G26-0001-0007", organization=SimpleNamespace(name="札幌市")),
+        "report": SimpleNamespace(number=1)}, "/manage/applications/7/completion-report"),
+    "report-returned": ({"application": APPLICATION, "report": SimpleNamespace(
+        number=1, return_reason="領収書が不足している。")}, "/applications/7/completion-report"),
+    "report-accepted": ({"application": APPLICATION, "report": SimpleNamespace(number=1)},
+                        "/applications/7/completion-report"),
+    "final-amount-fixed": ({"application": APPLICATION, "report": SimpleNamespace(number=1),
+                            "final": SimpleNamespace(amount_yen=3_900_000, to_return_yen=100_000)},
+                           "/applications/7/final-amount-letter.pdf"),
     "membership-refused": ({}, "/account"),
     "membership-removed": ({}, "/account"),
     "invitation": ({"link": ("account.accept_invitation", {"token": "t0k"})}, "/invitation/t0k"),

@@ -77,8 +77,10 @@ from grants.cli import (  # noqa: E402, F401
     demo,
     doctor,
     documents,
+    followups,
     installation,
     maintenance,
+    retention,
     users,
     worker,
 )

@@ -56,12 +56,16 @@ def register_blueprints(app: Flask) -> None:
         account,
         admin_users,
         apply,
+        assets,
         audit,
         auth,
         calls,
+        completion_report,
         consensus,
         errors,
         files,
+        followups,
+        grant,
         health,
         limits,
         manage_applications,
@@ -71,11 +75,14 @@ def register_blueprints(app: Flask) -> None:
         redress,
         review,
         summary,
+        sustainability,
     )
 
     for blueprint in (health.bp, auth.bp, account.bp, organization.bp, calls.bp, apply.bp, files.bp,
                       review.bp, manage_calls.bp, manage_applications.bp, audit.bp, packets.bp,
-                      admin_users.bp, consensus.bp, summary.bp, redress.bp):
+                      admin_users.bp, consensus.bp, summary.bp, redress.bp,
+                      sustainability.bp, grant.bp, assets.bp, followups.bp,
+                      completion_report.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     limits.install(app)

@@ -19,6 +19,7 @@ from grants.db import get_session
 from grants.domain.workflow import Role, State
 from grants.extensions import login_manager
 from grants.models import Application, Assignment, AssignmentState, User
+from grants.services import auditing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,6 +104,20 @@ def load_application_by_reference(reference: str) -> Application:
     if found is None:
         abort(404)
     return load_application(found)
+
+
+def load_readable(application_id: int) -> Application:
+    """An application the user may read, or 404: their organization's, any for the program
+    office and admins, a funded one for auditors. The answer never says whether it exists."""
+    session = get_session()
+    application = session.get(Application, application_id)
+    if application is not None and can_see(current_user, application):
+        return application
+    if has_permission(current_user, Permission.AUDIT_READ):
+        funded = auditing.load_funded(session, application_id)
+        if funded is not None:
+            return funded.application
+    abort(404)
 
 
 def can_see(user: User, application: Application) -> bool:

@@ -45,11 +45,11 @@ from grants.models import (
     Submission,
     User,
 )
-from grants.services import apply, assign, batches, screening
+from grants.services import apply, assign, batches, grant_decisions, screening
 from grants.services.audit import AuditTag
 from grants.services.auditing import Criteria
 from grants.services.reviewing import rubric_version_for
-from grants.web import packets
+from grants.web import grant, packets
 from grants.web.auth import error_message
 from tests.conftest import NOW, PASSWORD
 from tests.web import accounts_helpers
@@ -74,6 +74,22 @@ READER_PAGES = frozenset({  # APPLICATION_READ_ANY, CALL_READ, ORGANIZATION_VERI
     "packets.officer_packet_job", "packets.officer_packet_file",
     "organization.verification_queue", "organization.verify",
     "organization.refuse_verification", "redress.manage", "summary.download"})
+# The funded copy's grant decision (accepted: plan version 1), its letter and the plan history
+# are read by the grantee's members, the program office and auditors.
+GRANT_READS = frozenset({"grant.show", "grant.letter", "grant.plan"})
+READER_PAGES |= GRANT_READS
+# The funded copy's completion report page (none filed yet): the program office's and the
+# auditors'. Its grantee reads and files it on a page of its own (report.show, report.save),
+# and the final amount, its letter and the evidence files answer only once there are some.
+REPORT_READS = frozenset({"report.manage"})
+READER_PAGES |= REPORT_READS
+# The program office's list of overdue follow-up reports, across calls (CALL_READ).
+READER_PAGES |= {"followups.overdue"}
+# The asset register and the follow-up reports exist once the final amount is fixed: the funded
+# copy is not that far (404 for everyone), so these are allowed, never reached, here.
+COMPLETED_READS = frozenset({"assets.manage_register", "assets.manage_asset",
+                             "followups.manage"})
+COMPLETED_AUDIT = frozenset({"assets.audit_register", "followups.audit_show"})
 ADMIN_PAGES = frozenset({"admin_users.list_users", "admin_users.show_user"})  # ACCOUNT_MANAGE
 # What must answer 2xx with these records (the rest needs a job or a request of one's own).
 SIGNED_IN_PAGE = frozenset({"account.show"})
@@ -81,8 +97,12 @@ READER_REACHES = READER_PAGES - {"packets.officer_packet_job", "packets.officer_
                                  "organization.verify", "organization.refuse_verification"}
 # A funded application's evaluation summary is part of its record: auditors download it too.
 SUMMARY = frozenset({"summary.download"})
+# The sustainability dashboard: the program office's (CALL_READ) and the auditors'.
+SUSTAINABILITY = frozenset({"sustainability.list_calls", "sustainability.show_call",
+                            "sustainability.projects", "sustainability.export_csv"})
 AUDITOR_REACHES = frozenset({"audit.search_funded", "audit.show_application",
-                             "audit.download_record", "audit.list_batches"}) | SUMMARY
+                             "audit.download_record", "audit.list_batches"}) | SUMMARY \
+    | SUSTAINABILITY | GRANT_READS | REPORT_READS
 BATCHES = frozenset({"batch_jobs"})  # an auditor's batch of records
 
 
@@ -125,6 +145,12 @@ def build_world(client, auth, session, make_user) -> World:
     review_all(session, [application], [reviewer], rubric_version_for(session, application).id,
                rubric_for(session, application))
     funded = fund(session, application, officer, reference="MATRIX-F", amount=1_000_000)
+    with client.application.test_request_context():  # the services queue e-mails
+        grant_decisions.issue(
+            session, funded, session.scalar(sa.select(Decision).filter_by(
+                application_id=funded.id)), requested={"human_resources": 1_000_000},
+            answers={}, extra_conditions=None, actor=officer, now=NOW)
+        grant_decisions.accept(session, funded, actor=application.created_by, now=NOW)
     session.commit()
     batch = batches.request_batch(session, Criteria(), actor=make_user(Role.AUDITOR), now=NOW)
     batches.fail_batch(session, batch.id, "render: RuntimeError: stand-in", now=lambda: NOW)
@@ -354,17 +380,21 @@ def staff(app, make_user, world: World) -> list[tuple[Visitor, Any, int | None]]
     self_service = _open_to(app, "public", "signed_in")
     audit = _blueprint(app, "audit.")
     officer_pages = (READER_PAGES | audit | _blueprint(app, "manage.")
-                     | _blueprint(app, "manage_application."))
+                     | _blueprint(app, "manage_application.") | SUSTAINABILITY
+                     | COMPLETED_READS | COMPLETED_AUDIT)
     downloads = frozenset({"audit_events"})  # every download is an audit event
     visitors = [
         (Role.REVIEWER, Visitor("reviewer", self_service | REVIEWER_PAGES,
                                 unseen=world.references(), must_reach=REVIEWER_PAGES)),
-        (Role.AUDITOR, Visitor("auditor", self_service | audit | SUMMARY,
+        (Role.AUDITOR, Visitor("auditor", self_service | audit | SUMMARY | SUSTAINABILITY
+                               | GRANT_READS | REPORT_READS | COMPLETED_AUDIT,
                                unseen=world.references()[:2],
                                must_reach=AUDITOR_REACHES, may_change=downloads | BATCHES)),
-        (Role.ADMIN, Visitor("admin", self_service | READER_PAGES | ADMIN_PAGES,
+        (Role.ADMIN, Visitor("admin", self_service | READER_PAGES | ADMIN_PAGES | SUSTAINABILITY
+                             | COMPLETED_READS,
                              unseen=(world.draft.reference,),
-                             must_reach=READER_REACHES | ADMIN_PAGES, may_change=downloads)),
+                             must_reach=READER_REACHES | ADMIN_PAGES | SUSTAINABILITY,
+                             may_change=downloads)),
         (Role.OFFICER, Visitor("officer", self_service | officer_pages,
                                unseen=(world.draft.reference,),
                                must_reach=READER_REACHES | AUDITOR_REACHES,
@@ -381,6 +411,7 @@ def quick_pdfs(monkeypatch):
     monkeypatch.setattr(jobs, "render_record", lambda _session, _application: STUB_PDF)
     monkeypatch.setattr(packets, "review_packet_pdf",
                         lambda *_args, **_kwargs: Packet(STUB_PDF, (), ()))
+    monkeypatch.setattr(grant, "grant_letter_pdf", lambda _session, _application: STUB_PDF)
 
 
 def test_staff_reach_only_what_their_role_permits(app, client, auth, session, make_user,
