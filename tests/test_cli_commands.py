@@ -8,6 +8,7 @@ run in one process each (the app loads once) that calls `flask`'s own entry poin
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -20,6 +21,8 @@ from pypdf import PdfReader
 
 from grants.cli import NOT_INITIALIZED
 from grants.db import create_engine
+from grants.domain.definitions import JST
+from grants.domain.fiscal import fiscal_year, fiscal_year_end
 from tests.conftest import ROOT, upgrade
 
 # Runs each command line given as JSON through `flask`'s own entry point, in this one process,
@@ -55,8 +58,10 @@ DATA_COMMANDS = [
     ["audit", "anchor"],
 ]
 ALL_COMMANDS = [*DATA_COMMANDS, ["init"], ["migrate"], ["check"], ["audit"], ["outbox"]]
-STAGES = {"draft": 4, "returned": 3, "submitted": 5, "in_review": 8, "awarded": 6,
-          "rejected": 4}
+STAGES = {"draft": 4, "returned": 3, "submitted": 5, "in_review": 8, "rejected": 4,
+          # the six awards after the decision (grants.services.demo_post_award)
+          "awarded": 1, "declined": 1, "granted": 1, "reported": 1, "completed": 2}
+AWARDS = 6
 
 
 def _environment(instance: Path) -> dict[str, str]:
@@ -123,7 +128,30 @@ def test_init_seeds_a_closed_call_at_every_stage(instance):
     assert programs == [("ict-furusato-genki-2009",)]
     counts = _counts(instance)
     assert counts["reviews"] > 0 and counts["moderations"] > 0
-    assert counts["decisions"] == STAGES["awarded"] + STAGES["rejected"]
+    assert counts["decisions"] == AWARDS + STAGES["rejected"]
+
+
+def test_init_takes_the_awards_through_every_stage_after_the_decision(instance):
+    """Two projects completed three fiscal years before today, with two follow-ups each (one
+    stopped in its second), an asset each (one repurposed with approval); a plan change waits."""
+    today = dt.datetime.now(JST).date()
+    this_year = fiscal_year(today)
+    ends = _query(instance, "SELECT a.state, p.project_end FROM plan_versions p "
+                            "JOIN applications a ON a.id = p.application_id ORDER BY a.id")
+    assert [(state, fiscal_year(dt.date.fromisoformat(str(end)))) for state, end in ends] == [
+        ("granted", this_year), ("reported", this_year - 1), ("completed", this_year - 3),
+        ("completed", this_year - 3)]
+    reports = _query(instance, "SELECT fiscal_year, operating FROM followup_reports "
+                               "ORDER BY application_id, fiscal_year")
+    # each year's report is filed two months after the year ends (in April and May of this
+    # fiscal year, the last year's is not filed yet)
+    years = [y for y in (this_year - 2, this_year - 1)
+             if fiscal_year_end(y) + dt.timedelta(days=60) < today]
+    assert reports == [(y, "yes") for y in years] + [
+        (y, "stopped" if n else "yes") for n, y in enumerate(years)]
+    assert sorted(_query(instance, "SELECT state FROM assets")) == [("held",), ("repurposed",)]
+    assert _query(instance, "SELECT state FROM asset_disposals") == [("approved",)]
+    assert _query(instance, "SELECT state FROM change_requests") == [("pending",)]
 
 
 def test_init_again_adds_nothing_and_the_audit_chain_holds(instance):

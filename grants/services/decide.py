@@ -16,6 +16,7 @@ from grants.domain.budget import BudgetSummary, award_amount, summarize
 from grants.domain.counting import require_in_review
 from grants.domain.errors import DomainError
 from grants.domain.findings import LocalizedText
+from grants.domain.grant_decision import Period
 from grants.domain.rubrics import RankingScore
 from grants.domain.workflow import Action
 from grants.models import Application, Assignment, Decision, Outcome, User
@@ -89,10 +90,12 @@ def award_limit(application: Application, snapshot: dict[str, Any] | None = None
 def decide(
     session: Session, application: Application, *, outcome: Outcome, amount_yen: int | None,
     rationale: str, actor: User, now: dt.datetime, extra_conditions: str | None = None,
+    period: Period | None = None,
 ) -> Decision:
     """Award (the amount rounded down to the program's step) or reject, with a rationale; an
     award issues the grant decision (交付決定, with the officer's `extra_conditions` after the
-    standard ones) that waits for the grantee's answer.
+    standard ones, for `period` or else the period the application asked for) that waits for
+    the grantee's answer.
 
     An award is refused while the score that ranks (`counting.Scores.total`) hits a knockout or
     misses one of the rubric's minimum scores, or is missing where the rubric ranks by an
@@ -147,7 +150,7 @@ def decide(
         grant_decisions.issue(
             session, application, decision, answers=snapshot["answers"],
             requested=submitted_budget(application, snapshot).by_category,
-            extra_conditions=extra_conditions, actor=actor, now=now)
+            extra_conditions=extra_conditions, period=period, actor=actor, now=now)
     emails.queue_for_applicant(session, "decision", application, now=now, decision=decision)
     return decision
 

@@ -18,12 +18,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from grants import clock
+from grants.domain.definitions import JST
 from grants.domain.definitions import Program as ProgramDefinition
 from grants.domain.localgov import load_registry
 from grants.domain.rubrics import Rubric
 from grants.domain.workflow import State
 from grants.models import Application, Outcome, Program, ProgramVersion, User
-from grants.services import apply, assign, decide, reviewing, screening
+from grants.services import apply, assign, decide, demo_post_award, reviewing, screening
 from grants.services.programs import definition_of
 from grants.services.rubrics import rubric_of
 from grants.storage import Storage
@@ -110,7 +112,10 @@ def seed_closed_call(session: Session, cast: Cast, storage: Storage) -> int | No
             moment += step
     _screen(session, made, cast.officer, definition.call.closes + DAY)
     _review(session, made, cast, definition.call.closes + 3 * DAY)
-    _decide(session, made, cast.officer, definition.call.closes + 25 * DAY)
+    today = clock.now().astimezone(JST).date()
+    _decide(session, made, cast.officer, definition.call.closes + 25 * DAY, today)
+    awards = [row.application for row in made if row.stage is State.AWARDED]
+    demo_post_award.play(session, demo_post_award.Stages(*awards), cast.officer, clock.now())
     return len(made)
 
 
@@ -237,11 +242,17 @@ def _ratings(rubric: Rubric, row: _Made, reviewer: int) -> dict[str, int]:
             for i, c in enumerate(rubric.criteria())}
 
 
-def _decide(session: Session, made: list[_Made], officer: User, now: dt.datetime) -> None:
+def _decide(session: Session, made: list[_Made], officer: User, now: dt.datetime,
+            today: dt.date) -> None:
+    """Award and reject; the awards' project periods as `demo_post_award` plays them."""
+    periods = demo_post_award.periods(today)
+    award_periods = iter((None, None, periods["running"], periods["reported"],
+                          periods["completed"], periods["completed"]))
     for row in made:
         if row.stage is State.AWARDED:
             decide.decide(session, row.application, outcome=Outcome.AWARD, amount_yen=None,
-                          rationale=AWARD_RATIONALE, actor=officer, now=now)
+                          rationale=AWARD_RATIONALE, actor=officer, now=now,
+                          period=next(award_periods))
         elif row.stage is State.REJECTED:
             decide.decide(session, row.application, outcome=Outcome.REJECT, amount_yen=None,
                           rationale=REJECT_RATIONALE, actor=officer, now=now)

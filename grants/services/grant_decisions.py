@@ -23,6 +23,7 @@ from grants.domain.errors import DomainError
 from grants.domain.grant_decision import (
     PERIOD_END,
     PERIOD_START,
+    Period,
     answered_date,
     conditions_text,
     divide_award,
@@ -57,12 +58,14 @@ def grant_of(session: Session, application: Application) -> GrantDecision | None
 
 def issue(session: Session, application: Application, decision: Decision, *,
           requested: Mapping[str, int], answers: Mapping[str, Any],
-          extra_conditions: str | None, actor: User, now: dt.datetime) -> GrantDecision:
+          extra_conditions: str | None, actor: User, now: dt.datetime,
+          period: Period | None = None) -> GrantDecision:
     """Make the grant decision of an award: `requested` is the submitted budget per category,
-    `answers` the frozen submission's answers (for the project period)."""
+    `answers` the frozen submission's answers (for the project period, unless `period` is
+    given)."""
     definition = definition_of(application.program_version)
     dated = {field.id for field in definition.all_fields() if field.kind == "date"}
-    period = project_period(
+    period = period or project_period(
         answered_date(answers, PERIOD_START) if PERIOD_START in dated else None,
         answered_date(answers, PERIOD_END) if PERIOD_END in dated else None,
         now.astimezone(JST).date())
