@@ -58,6 +58,12 @@ def _rejected(instance: Path) -> list[tuple[int, str]]:
                             "ORDER BY reference")
 
 
+def _closed(instance: Path) -> list[tuple[int, str]]:
+    """The demo's rejected and declined applications, closed in 2010: long purgeable."""
+    return _query(instance, "SELECT id, reference FROM applications "
+                            "WHERE state IN ('rejected', 'declined') ORDER BY reference")
+
+
 def test_the_report_lists_every_application_and_the_flag_only_the_purgeable(instance):
     [everything, purgeable] = flask_lines(instance, [["retention", "report"],
                                                      ["retention", "report", "--purgeable"]])
@@ -68,17 +74,19 @@ def test_the_report_lists_every_application_and_the_flag_only_the_purgeable(inst
     rows = {line.split()[0]: line for line in lines[1:-1]}
     assert set(rows) == set(states)
     for reference, line in rows.items():
-        if states[reference] == "rejected":
-            assert line.split()[1:] == ["rejected", "2015-03-31", "2015-04-01"]
+        if states[reference] in ("rejected", "declined"):  # decided in 2010
+            assert line.split()[1:] == [states[reference], "2015-03-31", "2015-04-01"]
+        elif states[reference] == "completed":  # three fiscal years ago: kept for years
+            assert line.split()[2] > dt.date.today().isoformat()
         else:
             assert line.split()[1:3] == [states[reference], "-"]
     assert "not decided yet" in rows[next(r for r, s in states.items() if s == "draft")]
     assert "the grant decision is not answered yet" in rows[
         next(r for r, s in states.items() if s == "awarded")]
-    rejected = [reference for _id, reference in _rejected(instance)]
-    assert lines[-1].startswith(f"{len(states)} application(s), {len(rejected)} may be purged")
+    closed = [reference for _id, reference in _closed(instance)]
+    assert lines[-1].startswith(f"{len(states)} application(s), {len(closed)} may be purged")
     assert purgeable[0] == 0
-    assert [line.split()[0] for line in purgeable[1].splitlines()[1:-1]] == rejected
+    assert [line.split()[0] for line in purgeable[1].splitlines()[1:-1]] == closed
 
 
 def test_a_purge_inside_retention_exits_1_in_one_line_and_records_the_attempt(instance):

@@ -10,7 +10,8 @@ bought with the grant stays under the disposal restriction of 補助金等に係
 
 * a funded project (COMPLETED) is kept to the end of the fifth fiscal year after the one in
   which its final amount (額の確定) was fixed, a Japan date; or to the last day of its longest
-  asset restriction, when that is later;
+  asset restriction, or to the end of the fiscal year in which its last follow-up report
+  (状況報告) is due, when that is later: a record is never purged while reports still come;
 * a rejected or declined application, to the end of the fifth fiscal year after the one in
   which it was closed (the decision; for a declined one, the decline, which comes after it);
 * anything still in progress is never purgeable, and says why.
@@ -88,14 +89,15 @@ def books_kept_until(settled_at: dt.datetime) -> dt.date:
 
 
 def retention(state: State, *, final_fixed_at: dt.datetime | None = None,
-              restricted_until: Iterable[dt.date] = (), closed_at: dt.datetime | None = None,
-              redress_open: bool = False) -> Retention:
+              restricted_until: Iterable[dt.date] = (), last_followup_due: dt.date | None = None,
+              closed_at: dt.datetime | None = None, redress_open: bool = False) -> Retention:
     """Until when an application in `state` is kept.
 
     Args:
         state: the application's workflow state.
         final_fixed_at: when its final amount was fixed (COMPLETED), aware.
         restricted_until: the last day of each of its assets' disposal restriction.
+        last_followup_due: the due date of its last follow-up report (COMPLETED).
         closed_at: when a rejected or declined application was closed, aware.
         redress_open: whether an evaluation review of its decision is still open.
     """
@@ -106,7 +108,10 @@ def retention(state: State, *, final_fixed_at: dt.datetime | None = None,
     if state is State.COMPLETED:
         if final_fixed_at is None:
             return Retention(None, Hold.NO_FINAL_AMOUNT)
-        return Retention(max([books_kept_until(final_fixed_at), *restricted_until]))
+        reports_until = [] if last_followup_due is None else [
+            fiscal_year_end(fiscal_year(last_followup_due))]
+        return Retention(max([books_kept_until(final_fixed_at), *restricted_until,
+                              *reports_until]))
     if closed_at is None:
         return Retention(None, Hold.NO_DECISION)
     return Retention(books_kept_until(closed_at))

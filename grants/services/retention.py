@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from grants.domain import records
 from grants.domain.definitions import JST
 from grants.domain.errors import DomainError
+from grants.domain.followups import schedule as followup_schedule
 from grants.domain.identifiers import normalize
 from grants.domain.retention import (
     Retention,
@@ -63,6 +64,7 @@ from grants.models import (
     Moderation,
     OutboxMessage,
     PlanVersion,
+    ProgramVersion,
     RedressRequest,
     RedressState,
     Review,
@@ -110,14 +112,26 @@ def _retentions(session: Session,
                           GrantDecision.answer == GrantAnswer.DECLINED).scalar_subquery())
     redress_open = sa.exists().where(RedressRequest.application_id == by_id,
                                      RedressRequest.state == RedressState.OPEN)
+    project_end = (sa.select(PlanVersion.project_end).where(PlanVersion.application_id == by_id)
+                   .order_by(PlanVersion.number.desc()).limit(1).scalar_subquery())
     found = session.execute(
         sa.select(by_id, Application.reference, Application.state, final_fixed_at,
-                  restricted_until, decided_at, declined_at, redress_open)
-        .where(condition).order_by(Application.reference))
+                  restricted_until, decided_at, declined_at, redress_open, project_end,
+                  ProgramVersion)
+        .join(Application.program_version).where(condition).order_by(Application.reference))
     return [(application_id, reference, state, retention(
         state, final_fixed_at=fixed, restricted_until=[] if last is None else [last],
+        last_followup_due=None if end is None else _last_due(version, end),
         closed_at=max(filter(None, (decided, declined)), default=None), redress_open=held))
-        for application_id, reference, state, fixed, last, decided, declined, held in found]
+        for application_id, reference, state, fixed, last, decided, declined, held, end, version
+        in found]
+
+
+def _last_due(version: ProgramVersion, project_end: dt.date) -> dt.date | None:
+    """When the last follow-up report of a project ending on `project_end` is due."""
+    rules = definition_of(version).post_award
+    owed = followup_schedule(project_end, rules.followup_years, rules.followup_due)
+    return owed[-1].due_on if owed else None
 
 
 # --- purge -----------------------------------------------------------------------------------

@@ -172,3 +172,14 @@ def test_blank_helpers_keep_shape_numbers_and_absence():
     assert blank_keys(computation, frozenset({"description"})) == {
         "final_yen": 100, "lines": [{"description": "", "amount_yen": 5, "category": "staff"}],
         "rate": "1/2"}
+
+
+def test_a_completed_project_is_kept_while_its_follow_up_reports_still_come():
+    """Fixed in FY2024 (kept to 2030-03-31 by the books' rule), its last follow-up due on
+    2030-06-30: kept to the end of that fiscal year."""
+    fixed = dt.datetime(2024, 5, 10, 1, tzinfo=UTC)
+    assert retention(State.COMPLETED, final_fixed_at=fixed).kept_until == dt.date(2030, 3, 31)
+    assert retention(State.COMPLETED, final_fixed_at=fixed,
+                     last_followup_due=dt.date(2030, 6, 30)).kept_until == dt.date(2031, 3, 31)
+    assert retention(State.COMPLETED, final_fixed_at=fixed,
+                     last_followup_due=dt.date(2029, 6, 30)).kept_until == dt.date(2030, 3, 31)

@@ -63,6 +63,9 @@ from tests.web.reviewflow import in_review, submit_application, submit_review
 JST = dt.timezone(dt.timedelta(hours=9))
 FIXED_AT = NOW  # 2026-11-20 10:00 JST: FY2026, kept to the end of FY2031
 KEPT_UNTIL = dt.date(2032, 3, 31)
+# The project ends 2027-03-31 (FY2026): its fifth follow-up covers FY2031 and is due on
+# 2032-06-30, so a completed project without assets is kept to the end of FY2032.
+REPORTS_KEPT_UNTIL = dt.date(2033, 3, 31)
 LAST_MINUTE = dt.datetime(2032, 3, 31, 23, 59, tzinfo=JST)
 FIRST_MINUTE = dt.datetime(2032, 4, 1, 0, 0, tzinfo=JST)
 NETWORK_RESTRICTION = dt.date(2036, 5, 31)
@@ -155,7 +158,7 @@ def test_a_purge_inside_retention_is_refused_with_its_last_day_and_recorded(
     reference = funded.application.reference
     with pytest.raises(StillRetained) as refused:
         purge(session, reference.lower(), actor=None, now=LAST_MINUTE)
-    assert refused.value.retention.kept_until == KEPT_UNTIL
+    assert refused.value.retention.kept_until == REPORTS_KEPT_UNTIL
     session.commit()
     session.expire_all()
     assert funded.application.state is State.COMPLETED
@@ -163,7 +166,7 @@ def test_a_purge_inside_retention_is_refused_with_its_last_day_and_recorded(
     [event] = _events(session, audit.AuditTag.PURGE_REFUSE)
     assert (event.actor_id, event.subject_id) == (None, funded.application.id)
     assert event.data == {"reference": reference, "state": "completed",
-                          "kept_until": "2032-03-31", "hold": None}
+                          "kept_until": "2033-03-31", "hold": None}
 
 
 def test_a_purge_after_retention_empties_free_text_keeps_proof_and_leaves_a_tombstone(
