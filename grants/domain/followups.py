@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from grants.domain.findings import LocalizedText
-from grants.domain.fiscal import day_in_fiscal_year, fiscal_year, fiscal_year_start
+from grants.domain.fiscal import day_in_fiscal_year, fiscal_year, fiscal_year_end, fiscal_year_start
 
 BEFORE_DAYS = 30
 # Who pays a year's operating cost: the keys of FollowupReport.operating_costs, in this order.
@@ -123,3 +123,23 @@ def reminders_owed(followups: Iterable[Followup], filed_years: Collection[int],
         if kind is not None and (followup.fiscal_year, kind) not in sent:
             owed.append((followup, kind))
     return owed
+
+
+def past_due_by_completion(today: dt.date, years: int,
+                           due: str) -> list[tuple[dt.date | None, dt.date, int]]:
+    """How many follow-up reports are past their due date on ``today``, by when the project
+    was completed: (first day, last day, count) for each fiscal year of completion that owes
+    some, latest first, the last row open-ended (first day None) once all ``years`` are owed.
+    """
+    rows: list[tuple[dt.date | None, dt.date, int]] = []
+    year = fiscal_year(today)
+    while years:
+        owed = sum(f.status(False, today) is Status.OVERDUE
+                   for f in schedule(fiscal_year_end(year), years, due))
+        if owed == years:
+            rows.append((None, fiscal_year_end(year), owed))
+            break
+        if owed:
+            rows.append((fiscal_year_start(year), fiscal_year_end(year), owed))
+        year -= 1
+    return rows

@@ -26,8 +26,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from grants.domain.definitions import Program as ProgramDefinition
-from grants.domain.fiscal import fiscal_year, fiscal_year_end, fiscal_year_start
-from grants.domain.followups import Status, schedule
+from grants.domain.followups import past_due_by_completion
 from grants.domain.localgov import GovernmentKind, load_registry
 from grants.domain.workflow import FUNDED_STATES, State
 from grants.models import (
@@ -39,12 +38,12 @@ from grants.models import (
     Operating,
     Organization,
     Outcome,
-    PlanVersion,
     ProgramVersion,
     Submission,
     User,
 )
 from grants.services.audit import AuditTag, record
+from grants.services.plans import project_end_in_force
 from grants.services.programs import definition_of
 
 PER_PAGE = 50
@@ -227,10 +226,7 @@ def _followup_overdue(versions: list[VersionInfo], today: dt.date) -> sa.ColumnE
     force and a count of the reports filed, so the test is a few SQL terms however many
     projects there are.
     """
-    plan_end = (sa.select(PlanVersion.project_end)
-                .where(PlanVersion.application_id == Application.id)
-                .order_by(PlanVersion.number.desc()).limit(1)
-                .correlate(Application).scalar_subquery())
+    plan_end = project_end_in_force()
     rules: dict[tuple[int, str], list[int]] = defaultdict(list)
     for version in versions:
         rules[version.followup_years, version.followup_due].append(version.id)
@@ -246,26 +242,6 @@ def _followup_overdue(versions: list[VersionInfo], today: dt.date) -> sa.ColumnE
             clauses.append(sa.and_(Application.program_version_id.in_(ids), ended,
                                    filed < owed))
     return sa.and_(Application.state == State.COMPLETED, sa.or_(sa.false(), *clauses))
-
-
-def past_due_by_completion(today: dt.date, years: int,
-                           due: str) -> list[tuple[dt.date | None, dt.date, int]]:
-    """How many follow-up reports are past their due date on ``today``, by when the project
-    was completed: (first day, last day, count) for each fiscal year of completion that owes
-    some, latest first, the last row open-ended (first day None) once all ``years`` are owed.
-    """
-    rows: list[tuple[dt.date | None, dt.date, int]] = []
-    year = fiscal_year(today)
-    while years:
-        owed = sum(f.status(False, today) is Status.OVERDUE
-                   for f in schedule(fiscal_year_end(year), years, due))
-        if owed == years:
-            rows.append((None, fiscal_year_end(year), owed))
-            break
-        if owed:
-            rows.append((fiscal_year_start(year), fiscal_year_end(year), owed))
-        year -= 1
-    return rows
 
 
 def _latest_submission() -> sa.ScalarSelect[Any]:

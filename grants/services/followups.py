@@ -26,13 +26,12 @@ from grants.models import (
     FollowupReminder,
     FollowupReport,
     Operating,
-    PlanVersion,
     ProgramVersion,
     User,
 )
 from grants.services.audit import AuditTag, record
 from grants.services.membership import members
-from grants.services.plans import plan_in_force
+from grants.services.plans import plan_in_force, project_end_in_force
 from grants.services.programs import definition_of
 
 
@@ -158,15 +157,10 @@ class Project:
 def completed_projects(session: Session, program_key: str | None = None) -> list[Project]:
     """Every COMPLETED project (of one call, when given), in three queries whatever their
     number: the projects with their plans in force, the reports filed, the reminders sent."""
-    latest = (sa.select(PlanVersion.application_id,
-                        sa.func.max(PlanVersion.number).label("number"))
-              .group_by(PlanVersion.application_id).subquery())
-    query = (sa.select(Application, PlanVersion.project_end)
-             .join(PlanVersion, PlanVersion.application_id == Application.id)
-             .join(latest, (latest.c.application_id == PlanVersion.application_id)
-                   & (latest.c.number == PlanVersion.number))
+    end = project_end_in_force()
+    query = (sa.select(Application, end)
              .join(Application.program_version)
-             .where(Application.state == State.COMPLETED)
+             .where(Application.state == State.COMPLETED, end.is_not(None))
              .options(joinedload(Application.organization),
                       joinedload(Application.program_version))
              .order_by(Application.reference))

@@ -22,7 +22,8 @@ from grants.domain.fiscal import fiscal_year
 from grants.domain.followups import PAYERS
 from grants.domain.rubrics import Criterion
 from grants.domain.workflow import POST_AWARD_STATES
-from grants.models import Application, FollowupReport, PlanVersion, Program, ProgramVersion
+from grants.models import Application, FollowupReport, Program, ProgramVersion
+from grants.services.plans import project_end_in_force
 from grants.services.programs import definition_of
 from grants.services.ranking import Scored, scored_applications
 
@@ -87,15 +88,10 @@ def _in_call(program: Program) -> sa.ColumnElement[bool]:
 def _project_ends(session: Session, program: Program) -> dict[int, dt.date]:
     """The project end of every plan in force of the call (the latest version, as
     plans.plan_in_force takes it), in one query."""
-    latest = (sa.select(PlanVersion.application_id, sa.func.max(PlanVersion.number).label("number"))
-              .group_by(PlanVersion.application_id).subquery())
-    rows = session.execute(
-        sa.select(PlanVersion.application_id, PlanVersion.project_end)
-        .join(latest, (PlanVersion.application_id == latest.c.application_id)
-              & (PlanVersion.number == latest.c.number))
-        .join(Application, Application.id == PlanVersion.application_id)
-        .join(Application.program_version).where(_in_call(program)))
-    return {application_id: end for application_id, end in rows}
+    end = project_end_in_force()
+    rows = session.execute(sa.select(Application.id, end).join(Application.program_version)
+                           .where(_in_call(program), end.is_not(None)))
+    return {application_id: project_end for application_id, project_end in rows}
 
 
 def _followups(session: Session, program: Program, chosen: dict[int, dt.date]

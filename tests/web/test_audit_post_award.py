@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from grants.domain.fiscal import fiscal_year
-from grants.domain.followups import overdue, schedule
+from grants.domain.followups import overdue, past_due_by_completion, schedule
 from grants.domain.workflow import Role, State
 from grants.models import (
     Application,
@@ -38,7 +38,6 @@ from grants.models import (
     ReportState,
 )
 from grants.services import final_amounts
-from grants.services.auditing import past_due_by_completion
 from tests.conftest import NOW
 from tests.post_award_helpers import accepted_report, granted
 from tests.web.reviewflow import submit_application
