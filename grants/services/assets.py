@@ -115,6 +115,14 @@ def asset_of(session: Session, application: Application, asset_id: int) -> Asset
     return session.scalar(sa.select(Asset).filter_by(id=asset_id, application_id=application.id))
 
 
+def pending_disposals(session: Session, application: Application) -> list[AssetDisposal]:
+    """The application's disposal requests waiting for the officer, oldest first."""
+    return list(session.scalars(
+        sa.select(AssetDisposal).join(AssetDisposal.asset)
+        .where(Asset.application_id == application.id,
+               AssetDisposal.state == ChangeState.PENDING).order_by(AssetDisposal.id)))
+
+
 def pending(asset: Asset) -> AssetDisposal | None:
     return next((d for d in asset.disposals if d.state is ChangeState.PENDING), None)
 

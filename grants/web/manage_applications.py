@@ -25,6 +25,7 @@ from grants.forms.answers import IntegerAnswerField, options
 from grants.forms.review import VisibleText
 from grants.models import Assignment, Decision, Outcome, Program, Review, User
 from grants.services import (
+    assets,
     assign,
     counting,
     decide,
@@ -108,6 +109,7 @@ def _details(application_id: int) -> dict[str, Any]:
         context.update(consensus_web.officer_context(db, application))
         context["open_redress"] = redress.open_request(db, application)
         context["pending_change"] = plan_changes.pending(db, application)
+        context["pending_disposals"] = assets.pending_disposals(db, application)
     return context
 
 

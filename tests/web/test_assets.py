@@ -128,6 +128,8 @@ def test_a_disposal_inside_the_period_is_asked_for_refused_and_approved(
     auth.sign_out()
 
     auth.sign_in(funded.officer)
+    flagged = client.get(f"/manage/applications/{application.id}").text
+    assert f'id="pending-disposal-{asked.id}"' in flagged and "財産の処分又は転用" in flagged
     decision = f"/manage/applications/{application.id}/assets/{server.id}/decision"
     assert "¥346,666" in client.get(f"/manage/applications/{application.id}/assets/{server.id}"
                                     ).text
