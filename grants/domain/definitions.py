@@ -393,6 +393,9 @@ class PostAward(_Model):
     # Money moved into or out of a category beyond this share of its planned amount needs a
     # change request (計画変更) approved by the officer.
     change_tolerance: Ratio = Fraction(1, 5)
+    # A change may carry the project this many fiscal years past the one its grant decision
+    # ends in (繰越: into the next fiscal year by default), never further.
+    max_extension_fiscal_years: Annotated[int, Strict(), Ge(0), Le(5)] = 1
     report_due_days: Annotated[int, Strict(), Ge(1), Le(365)] = 30  # after the project ends
     # A category whose actual cost differs from the plan by more than this share needs a reason.
     variance_reason_share: Ratio = Fraction(1, 10)

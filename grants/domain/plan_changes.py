@@ -6,7 +6,10 @@ the category's planned amount (default 1/5) needs no approval (流用): a reques
 nothing but such moves is refused as unnecessary, so the officer only sees what needs a
 decision; the grantee simply spends within the tolerance and reports it. Amounts are never
 negative and never add up to more than the grant decision; the end is never before the start
-of the project nor in the past.
+of the project nor in the past, and never later than the end of the fiscal year the program
+allows the project to be carried into (`max_extension_fiscal_years` after the fiscal year of
+the grant decision's end: 繰越, one year by default). Once the project in force has ended, its
+plan no longer changes: the differences are explained in the completion report.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from enum import StrEnum
 from fractions import Fraction
 
 from grants.domain.errors import DomainError
+from grants.domain.fiscal import fiscal_year, fiscal_year_end
+from grants.domain.text import visible_or_none
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class Problem(StrEnum):
     OVER_GRANT = "over_grant"  # the total exceeds the grant decision's amount
     END_BEFORE_START = "end_before_start"
     END_IN_PAST = "end_in_past"
+    END_TOO_LATE = "end_too_late"  # beyond the fiscal years the project may be carried into
+    PROJECT_ENDED = "project_ended"  # the plan in force has ended: report, do not change
 
 
 class ChangeRefused(DomainError):
@@ -96,17 +103,26 @@ def moves(planned: Mapping[str, int], proposed: Mapping[str, int],
 def effective(plan: Plan, proposal: Proposal) -> Proposal:
     """The proposal without the parts that equal the plan (a form sends every part)."""
     amounts = proposal.category_amounts
-    scope = proposal.scope.strip() if proposal.scope is not None else None
+    scope = visible_or_none(proposal.scope)
     return Proposal(
         None if amounts is None or dict(amounts) == dict(plan.category_amounts) else amounts,
         None if proposal.project_end in (None, plan.project_end) else proposal.project_end,
         None if not scope or scope == plan.scope.strip() else scope)
 
 
+def latest_end(granted_end: dt.date, extension_fiscal_years: int) -> dt.date:
+    """The latest end a change may give the project: the end of the fiscal year
+    `extension_fiscal_years` after the one the grant decision's period ends in."""
+    return fiscal_year_end(fiscal_year(granted_end) + extension_fiscal_years)
+
+
 def check(plan: Plan, proposal: Proposal, *, granted_yen: int, project_start: dt.date,
-          today: dt.date, tolerance: Fraction) -> list[Problem]:
+          latest: dt.date, today: dt.date, tolerance: Fraction) -> list[Problem]:
     """Every problem with `proposal` (pass it through `effective` first); [] when it may be
-    asked. Nothing changed, or only moves within the tolerance, is a problem of its own."""
+    asked. Nothing changed, or only moves within the tolerance, is a problem of its own, and
+    so is a plan whose project has ended (`latest`: see `latest_end`)."""
+    if plan.project_end < today:
+        return [Problem.PROJECT_ENDED]
     problems = []
     amounts = proposal.category_amounts
     if amounts is not None:
@@ -121,6 +137,8 @@ def check(plan: Plan, proposal: Proposal, *, granted_yen: int, project_start: dt
         problems.append(Problem.END_BEFORE_START)
     if end is not None and end < today:
         problems.append(Problem.END_IN_PAST)
+    if end is not None and end > latest:
+        problems.append(Problem.END_TOO_LATE)
     if problems:
         return problems
     if proposal.empty:

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -22,6 +21,7 @@ from grants.domain.findings import Finding, LocalizedText, Severity
 from grants.domain.workflow import Action, Role, State
 from grants.models import Application, Attachment, Program, Submission, User
 from grants.services.audit import AuditTag, record
+from grants.services.locking import lock_application
 from grants.services.programs import definition_of
 from grants.storage import Storage
 
@@ -275,7 +275,7 @@ def submit(
     Submitting an application that is already submitted returns the same receipt, so a double
     click or a retried request never makes a second submission.
     """
-    _lock(session, application)
+    lock_application(session, application)
     if application.state is State.SUBMITTED and application.submissions:
         return _receipt(application, application.submissions[-1])
     definition = definition_of(application.program_version)
@@ -318,14 +318,6 @@ def submit(
         },
     )
     return _receipt(application, submission)
-
-
-def _lock(session: Session, application: Application) -> None:
-    """Take the row lock (PostgreSQL) and reload, so concurrent submits see each other."""
-    session.execute(
-        sa.select(Application.id).where(Application.id == application.id).with_for_update()
-    )
-    session.refresh(application)
 
 
 def _missing_files(application: Application, storage: Storage) -> list[Finding]:

@@ -84,7 +84,7 @@ def play(session: Session, stages: Stages, officer: User, now: dt.datetime) -> N
     at(today - dt.timedelta(days=5), lambda moment: plan_changes.request_change(
         session, end, Proposal(project_end=grant_decisions.grant_of(session, end).project_end
                                + dt.timedelta(days=91)),
-        CHANGE_REASON, actor=end.created_by, now=moment))
+        CHANGE_REASON, based_on=1, actor=end.created_by, now=moment))
     for application in (stages.reported, stages.operating, stages.stopped):
         project_end = grant_decisions.grant_of(session, application).project_end
         at(min(project_end + dt.timedelta(days=14), today - dt.timedelta(days=1)),

@@ -41,6 +41,7 @@ from grants.models import (
     User,
 )
 from grants.services.audit import AuditTag, record
+from grants.services.locking import lock_application
 from grants.services.programs import definition_of
 
 
@@ -105,6 +106,7 @@ def accept(session: Session, application: Application, *, actor: User,
         NotAwaitingAnswer: no grant decision waits for an answer.
         TransitionNotAllowed: the application is not awarded, or the actor is not the grantee.
     """
+    lock_application(session, application)
     grant = _awaiting(session, application)
     application.state = workflow.fire(application.state, Action.ACCEPT_GRANT, actor.role)
     grant.answer, grant.answered_at, grant.answered_by_id = GrantAnswer.ACCEPTED, now, actor.id
@@ -138,6 +140,7 @@ def decline(session: Session, application: Application, reason: str, *, actor: U
     text = visible_or_none(reason)
     if text is None:
         raise ReasonRequired("decline_reason_required")
+    lock_application(session, application)
     grant = _awaiting(session, application)
     application.state = workflow.fire(application.state, Action.DECLINE_GRANT, actor.role)
     grant.answer, grant.answered_at, grant.answered_by_id = GrantAnswer.DECLINED, now, actor.id

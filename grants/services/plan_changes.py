@@ -34,12 +34,17 @@ from grants.models import (
 )
 from grants.services.audit import AuditTag, record
 from grants.services.grant_decisions import grant_of, tell_officers
+from grants.services.locking import lock_application
 from grants.services.plans import plan_in_force
 from grants.services.programs import definition_of
 
 
 class AlreadyPending(DomainError):
     """A request waits for the officer's decision: one at a time."""
+
+
+class StalePlan(DomainError):
+    """The plan in force changed since the request's form was shown."""
 
 
 class NotPending(DomainError):
@@ -82,8 +87,10 @@ def _checked(application: Application, grant: GrantDecision, plan: PlanVersion,
              proposal: Proposal, now: dt.datetime) -> Proposal:
     """The proposal without what equals the plan, or ChangeRefused with every problem."""
     proposal = rules.effective(as_plan(plan), proposal)
+    extension = definition_of(application.program_version).post_award.max_extension_fiscal_years
     problems = rules.check(as_plan(plan), proposal, granted_yen=grant.amount_yen,
                            project_start=grant.project_start,
+                           latest=rules.latest_end(grant.project_end, extension),
                            today=now.astimezone(JST).date(), tolerance=tolerance_of(application))
     if problems:
         raise ChangeRefused(problems)
@@ -91,20 +98,26 @@ def _checked(application: Application, grant: GrantDecision, plan: PlanVersion,
 
 
 def request_change(session: Session, application: Application, proposal: Proposal,
-                   reason: str, *, actor: User, now: dt.datetime) -> ChangeRequest:
-    """File the grantee's request to change the plan in force.
+                   reason: str, *, based_on: int, actor: User,
+                   now: dt.datetime) -> ChangeRequest:
+    """File the grantee's request to change the plan in force, version `based_on` (the one
+    the form showed: a request made on an older plan would undo what was approved since).
 
     Raises:
         TransitionNotAllowed: the project is not running, or the actor is not the grantee.
+        StalePlan: the plan in force is no longer version `based_on`.
         AlreadyPending: another request waits for its decision.
         ReasonRequired: the reason has nothing visible in it.
         ChangeRefused: the proposal breaks the rules (grants.domain.plan_changes).
     """
+    lock_application(session, application)
     application.state = workflow.fire(application.state, Action.REQUEST_CHANGE, actor.role)
     if pending(session, application) is not None:
         raise AlreadyPending("change_pending")
     text = _require_reason(reason)
     plan = plan_in_force(session, application)
+    if plan.number != based_on:
+        raise StalePlan("plan_changed")
     grant = grant_of(session, application)
     proposal = _checked(application, grant, plan, proposal, now)
     number = 1 + (session.scalar(sa.select(sa.func.max(ChangeRequest.number)).filter_by(
@@ -143,8 +156,7 @@ def withdraw(session: Session, request: ChangeRequest, *, actor: User, now: dt.d
         NotPending: the request was decided or withdrawn already.
         TransitionNotAllowed: the project is not running, or the actor is not the grantee.
     """
-    _require_pending(request)
-    application = _application(session, request)
+    application = _locked_pending(session, request)
     workflow.fire(application.state, Action.REQUEST_CHANGE, actor.role)
     request.state, request.decided_at, request.decided_by_id = ChangeState.WITHDRAWN, now, actor.id
     session.flush()
@@ -162,8 +174,7 @@ def approve(session: Session, request: ChangeRequest, *, actor: User,
         TransitionNotAllowed: the project is not running, or the actor is not an officer.
         ChangeRefused: the request no longer holds against the rules (its end has passed).
     """
-    _require_pending(request)
-    application = _application(session, request)
+    application = _locked_pending(session, request)
     application.state = workflow.fire(application.state, Action.DECIDE_CHANGE, actor.role)
     plan = plan_in_force(session, application)
     proposal = _checked(application, grant_of(session, application), plan, Proposal(
@@ -194,9 +205,8 @@ def refuse(session: Session, request: ChangeRequest, reason: str, *, actor: User
         ReasonRequired: the reason has nothing visible in it.
         TransitionNotAllowed: the project is not running, or the actor is not an officer.
     """
-    _require_pending(request)
     text = _require_reason(reason)
-    application = _application(session, request)
+    application = _locked_pending(session, request)
     application.state = workflow.fire(application.state, Action.DECIDE_CHANGE, actor.role)
     request.state, request.decided_at, request.decided_by_id = ChangeState.REFUSED, now, actor.id
     request.decision_reason = text
@@ -217,8 +227,14 @@ def proposed(application: Application, plan: PlanVersion, request: ChangeRequest
     return rules.changes(before, after, tolerance_of(application))
 
 
-def _application(session: Session, request: ChangeRequest) -> Application:
-    return session.get(Application, request.application_id)
+def _locked_pending(session: Session, request: ChangeRequest) -> Application:
+    """The request's application, locked, once the request is seen still pending after the
+    lock (a second officer's click waits for the first and is then refused)."""
+    application = session.get(Application, request.application_id)
+    lock_application(session, application)
+    session.refresh(request)
+    _require_pending(request)
+    return application
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from grants import clock
@@ -27,7 +27,7 @@ from grants.documents.grant_letter import grant_letter_pdf
 from grants.domain import workflow
 from grants.domain.budget import share_ja, yen
 from grants.domain.definitions import JST
-from grants.domain.plan_changes import ChangeRefused, Problem, Proposal
+from grants.domain.plan_changes import ChangeRefused, Problem, Proposal, latest_end
 from grants.domain.workflow import Action
 from grants.forms.answers import DateAnswerField, IntegerAnswerField, options
 from grants.forms.review import VisibleText
@@ -69,6 +69,8 @@ class DecideChangeForm(FlaskForm):
 
 class ChangeForm(FlaskForm):
     """The fields every change request has; `change_form` adds one amount per category."""
+
+    plan_version = HiddenField(validators=[InputRequired()])  # the plan the form showed
 
     project_end = DateAnswerField(_l("End of the project"),
                                   description=_l("Leave it as it is to keep the end in force."))
@@ -224,7 +226,7 @@ def change(application_id: int) -> BaseResponse | tuple[str, int]:
     plan = _plan_to_change(application)
     if plan is None:
         return redirect(url_for(".plan", application_id=application.id), code=303)
-    form = change_form(application, dict(plan.category_amounts),
+    form = change_form(application, dict(plan.category_amounts), plan_version=plan.number,
                        project_end=plan.project_end.isoformat(), scope=plan.scope)
     return _change_page(application, form, [], 200)
 
@@ -245,8 +247,17 @@ def request_change(application_id: int) -> BaseResponse | tuple[str, int]:
         form.scope.data)
     db = get_session()
     try:
-        request = plan_changes.request_change(db, application, proposal, form.reason.data,
-                                              actor=current_user, now=clock.now())
+        request = plan_changes.request_change(
+            db, application, proposal, form.reason.data,
+            based_on=int(form.plan_version.data) if form.plan_version.data.isdigit() else 0,
+            actor=current_user, now=clock.now())
+    except plan_changes.StalePlan:
+        db.rollback()
+        form.plan_version.data = str(plan.number)
+        return _change_page(application, form, [_(
+            "The plan in force changed (it is now version %(n)d) since this form was opened: "
+            "check the amounts, end and scope below against it, then send the request again.",
+            n=plan.number)], 409)
     except ChangeRefused as refused:
         db.rollback()
         return _change_page(application, form, _problems(application, form, refused), 422)
@@ -266,9 +277,16 @@ def _problems(application: Application, form: ChangeForm, refused: ChangeRefused
                                     start=grant.project_start.isoformat()),
         Problem.END_IN_PAST: _("The end cannot be before today (%(today)s).",
                                today=today.isoformat()),
+        Problem.END_TOO_LATE: _(
+            "The project can be carried at most to %(latest)s (the end of the fiscal year the "
+            "program allows after the grant decision's).", latest=latest_end(
+                grant.project_end, rules.max_extension_fiscal_years).isoformat()),
     }
     whole = {
         Problem.NOTHING_CHANGED: _("The request changes nothing in the plan in force."),
+        Problem.PROJECT_ENDED: _(
+            "The project in force has ended: its plan no longer changes. Explain the "
+            "differences in the completion report."),
         Problem.WITHIN_TOLERANCE: _(
             "Every amount moves by at most %(share)s of its category's planned amount: that "
             "needs no approval. Spend within the plan and explain the differences in the "

@@ -19,6 +19,7 @@ from grants.domain.plan_changes import (
     changes,
     check,
     effective,
+    latest_end,
     moves,
 )
 
@@ -28,11 +29,12 @@ PLAN = Plan({"human_resources": 1_000_000, "system": 2_000_000, "equipment": 1_0
 GRANTED = 4_000_000
 START = dt.date(2026, 12, 1)
 TODAY = dt.date(2027, 1, 15)
+LATEST = latest_end(PLAN.project_end, 1)  # carried into the next fiscal year at most
 
 
 def _check(proposal: Proposal, plan: Plan = PLAN, granted: int = GRANTED) -> list[Problem]:
     return check(plan, effective(plan, proposal), granted_yen=granted, project_start=START,
-                 today=TODAY, tolerance=FIFTH)
+                 latest=LATEST, today=TODAY, tolerance=FIFTH)
 
 
 def _moved(human_resources: int, system: int, equipment: int = 1_000_000) -> Proposal:
@@ -92,8 +94,8 @@ def test_the_end_is_never_before_the_start_nor_before_today(end, problems):
 
 def test_an_end_before_the_start_in_the_future_is_only_that():
     later = check(PLAN, Proposal(project_end=dt.date(2026, 12, 31)), granted_yen=GRANTED,
-                  project_start=dt.date(2027, 1, 5), today=dt.date(2026, 12, 1),
-                  tolerance=FIFTH)
+                  project_start=dt.date(2027, 1, 5), latest=LATEST,
+                  today=dt.date(2026, 12, 1), tolerance=FIFTH)
     assert later == [Problem.END_BEFORE_START]
 
 
@@ -132,3 +134,29 @@ def test_changes_between_two_plans_say_what_changed_and_whether_it_needs_approva
     assert found.scope == (PLAN.scope, "拡充した計画")
     assert found.needs_approval
     assert not changes(PLAN, PLAN, FIFTH).needs_approval
+
+
+def test_the_project_is_carried_at_most_to_the_end_of_the_fiscal_year_the_program_allows():
+    assert dt.date(2028, 3, 31) == LATEST  # a plan ending 2027-03-31 (FY2026), one year more
+    assert latest_end(dt.date(2027, 4, 1), 1) == dt.date(2029, 3, 31)  # FY2027's next
+    assert latest_end(PLAN.project_end, 0) == PLAN.project_end
+    assert _check(Proposal(project_end=LATEST)) == []
+    assert _check(Proposal(project_end=LATEST + dt.timedelta(days=1))) == [Problem.END_TOO_LATE]
+    assert _check(Proposal(project_end=dt.date(9999, 12, 31))) == [Problem.END_TOO_LATE]
+
+
+def test_once_the_project_in_force_has_ended_its_plan_no_longer_changes():
+    after = check(PLAN, Proposal(project_end=dt.date(2027, 6, 30)), granted_yen=GRANTED,
+                  project_start=START, latest=LATEST, today=dt.date(2027, 4, 1),
+                  tolerance=FIFTH)
+    assert after == [Problem.PROJECT_ENDED]
+    on_the_last_day = check(PLAN, Proposal(project_end=dt.date(2027, 6, 30)),
+                            granted_yen=GRANTED, project_start=START, latest=LATEST,
+                            today=PLAN.project_end, tolerance=FIFTH)
+    assert on_the_last_day == []
+
+
+@pytest.mark.parametrize("scope", ["\u200b", " \u3000", "\u200b\u200d\n"])
+def test_a_scope_with_nothing_visible_changes_nothing(scope):
+    assert effective(PLAN, Proposal(scope=scope)).scope is None
+    assert _check(Proposal(scope=scope)) == [Problem.NOTHING_CHANGED]

@@ -29,9 +29,10 @@ def _decide(application, number: int) -> str:
 
 
 def _form(human_resources: int = 3_000_000, equipment: int = 1_000_000, *,
-          end: str = PROJECT_END.isoformat(), scope: str = "", reason: str = REASON
-          ) -> dict[str, str]:
-    return {"amount_human_resources": f"{human_resources:,}", "amount_system": "0",
+          end: str = PROJECT_END.isoformat(), scope: str = "", reason: str = REASON,
+          plan_version: int = 1) -> dict[str, str]:
+    return {"plan_version": str(plan_version),
+            "amount_human_resources": f"{human_resources:,}", "amount_system": "0",
             "amount_equipment": f"{equipment:,}", "project_end": end, "scope": scope,
             "reason": reason}
 
@@ -227,3 +228,29 @@ def test_an_end_that_passed_while_pending_cannot_be_approved(
     assert client.post(_decide(application, 1), data={
         "outcome": "refuse", "reason": "終了日が過ぎている。"}).status_code == 303
     assert _requests(session, application)[0].state is ChangeState.REFUSED
+
+
+def test_a_form_opened_on_an_older_plan_is_refused_and_shows_the_plan_in_force(
+        client, auth, session, make_user):
+    """A second tab opened on version 1 would ask for version 1's amounts again after a
+    change was approved: refused with 409, the answers kept, the form now on version 2."""
+    funded = granted(client, auth, session, make_user)
+    application = funded.application
+    auth.sign_in(funded.applicant)
+    assert client.post(_plan(application, "/change"),
+                       data=_form(2_000_000, 2_000_000)).status_code == 303
+    auth.sign_out()
+    auth.sign_in(funded.officer)
+    assert client.post(_decide(application, 1), data={"outcome": "approve"}).status_code == 303
+    auth.sign_out()
+
+    auth.sign_in(funded.applicant)
+    stale = client.post(_plan(application, "/change"), data=_form(end="2027-06-30"))
+    assert stale.status_code == 409
+    assert "現在は第2版" in _text(stale) and 'name="plan_version" type="hidden" value="2"' in \
+        stale.text
+    assert [r.number for r in _requests(session, application)] == [1]
+    beyond = client.post(_plan(application, "/change"), data=_form(
+        2_000_000, 2_000_000, end="2028-04-01", plan_version=2))
+    assert beyond.status_code == 422 and "2028-03-31" in _text(beyond)
+    auth.sign_out()
