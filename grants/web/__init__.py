@@ -1,6 +1,8 @@
 """Blueprints, one per audience, and the hooks every request goes through."""
 
-from flask import Flask, request
+from typing import Any
+
+from flask import Flask, request, request_started
 from werkzeug.wrappers import Response
 
 from grants import db
@@ -19,10 +21,14 @@ def install_request_hooks(app: Flask) -> None:
 
     request_log.install(app)  # the request id first; the access line last, with the final status
 
-    @app.before_request
-    def declare_write_intent() -> None:
-        # Requests that change things take SQLite's write lock when their transaction begins.
+    def declare_write_intent(_sender: Flask, **_extra: Any) -> None:
+        """Requests that change things take SQLite's write lock when their transaction begins.
+        Set as the request starts, before every before_request hook: one that reads the
+        database (grants.web.limits) would otherwise begin the transaction with the last
+        request's intent, and a save after a GET would fail on "database is locked"."""
         db.write_intent.set(request.method not in SAFE_METHODS)
+
+    request_started.connect(declare_write_intent, app, weak=False)
 
     plain_http.install(app)
 
