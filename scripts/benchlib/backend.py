@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib.applicants import Applicant
-from benchlib.common import FIXED_NOW, PARTNER_CODES, PROGRAM_KEY, ROOT, log
+from benchlib.common import FIXED_NOW, PARTNER_CODES, PROGRAM_KEY, ROOT, SCRIPTS, log
 
 BENCH_SECRET = secrets.token_urlsafe(32)
 
@@ -62,15 +63,21 @@ def create_accounts(backend: Backend, applicants: list[Applicant]) -> Any:
     from grants.db import create_engine
     from grants.domain.localgov import GovernmentKind, load_registry
     from grants.domain.workflow import Role
-    from grants.models import OrganizationKind, Program
+    from grants.models import OrganizationKind
     from grants.services import accounts
-    from grants.services.programs import definition_of
 
-    codes = (
+    codes = [
         g.code
         for g in load_registry()
         if g.kind is GovernmentKind.CITY and g.code not in PARTNER_CODES
-    )
+    ]
+    organizations = sum(1 for a in applicants if a.role != "follower")
+    if organizations > len(codes):
+        raise SystemExit(
+            f"{organizations} organizations asked for, the registry has {len(codes)} cities: "
+            "fewer applicants (a lower --rate or --open-seconds in the open loop)"
+        )
+    free = iter(codes)
     engine = create_engine(backend.url)
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -80,7 +87,7 @@ def create_accounts(backend: Backend, applicants: list[Applicant]) -> Any:
                     organization = accounts.find_or_create_organization(
                         session,
                         accounts.NewOrganization(
-                            name="", kind=OrganizationKind.LOCAL_GOVERNMENT, lg_code=next(codes)
+                            name="", kind=OrganizationKind.LOCAL_GOVERNMENT, lg_code=next(free)
                         ),
                     )
                 accounts.create_user(
@@ -93,9 +100,38 @@ def create_accounts(backend: Backend, applicants: list[Applicant]) -> Any:
                     now=FIXED_NOW,
                 )
             session.commit()
-            program = session.get(Program, PROGRAM_KEY)
-            if program is None:
-                raise SystemExit(f"program {PROGRAM_KEY} was not loaded")
-            return definition_of(program.current_version)
+            return program_definition(session)
     finally:
         engine.dispose()
+
+
+def program_definition(session: Any) -> Any:
+    """The benchmarked program's current definition (what the applicants' forms are built from)."""
+    from grants.models import Program
+    from grants.services.programs import definition_of
+
+    program = session.get(Program, PROGRAM_KEY)
+    if program is None:
+        raise SystemExit(f"program {PROGRAM_KEY} was not loaded")
+    return definition_of(program.current_version)
+
+
+def child_json(
+    backend: Backend, module_args: list[str], stdin: str, timeout: float
+) -> dict[str, Any]:
+    """Run ``python -m <module_args>`` with the backend's environment (the app configured as
+    under gunicorn, nothing of it in this process); its JSON on stdout, or {"error": ...}."""
+    env = dict(backend.env, PYTHONPATH=os.pathsep.join([str(ROOT), str(SCRIPTS)]))
+    done = subprocess.run(
+        [sys.executable, "-m", *module_args],
+        input=stdin,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        log(f"{backend.name}: {module_args[0]} failed:\n{done.stderr[-2000:]}")
+        return {"error": done.stderr.strip().splitlines()[-1:] or ["no output"]}
+    return dict(json.loads(done.stdout))

@@ -12,6 +12,9 @@ from typing import Any
 
 from benchlib.backend import Backend
 from benchlib.common import log
+from benchlib.measure import journey_rate
+from benchlib.open_loop import OpenResult, bench_open_loop
+from benchlib.openreport import open_report
 from benchlib.postgres import (
     PostgresUnavailable,
     drop_postgres,
@@ -39,11 +42,13 @@ def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument(
         "--scenario",
-        choices=("journey", "ranking", "all"),
+        choices=("journey", "open", "ranking", "all"),
         default="journey",
         help="journey: deadline day (applicants fill and submit) and the write ceiling; "
-        "ranking: an officer reads a big call's ranking, exports and calibration; "
-        "all: both, each on a fresh database (default journey)",
+        "open: deadline day as an open loop (journeys arrive at a fixed rate; the closed loop "
+        "runs first to measure the maximum unless --rate is given), and the CPU per request "
+        "in-process; ranking: an officer reads a big call's ranking, exports and calibration; "
+        "all: every one, each on a fresh database (default journey)",
     )
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument(
@@ -64,6 +69,13 @@ def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
         default=0.15,
         help="fraction of single applicants who post one step with a stale form token (0.15)",
     )
+    parser.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="skip the in-process cProfile (one ranking request; the open loop's CPU per request)",
+    )
+    _open_options(parser)
     _ranking_options(parser)
     args = parser.parse_args(argv)
     if args.pairs is None:
@@ -74,6 +86,10 @@ def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
         parser.error("pairs need 2 users each and --concurrency of at least 2")
     if not (0 <= args.double_submit <= 1 and 0 <= args.stale_form <= 1):
         parser.error("--double-submit and --stale-form are fractions between 0 and 1")
+    if (args.rate is not None and args.rate <= 0) or args.open_seconds <= 0:
+        parser.error("--rate and --open-seconds must be positive")
+    if args.max_in_flight < 2:
+        parser.error("--max-in-flight must be at least 2 (a pair starts two applicants)")
     counts = ("applications", "reviewers", "reviews_per_app", "ranking_repeat")
     counts += ("ranking_clients", "ranking_per_client", "export_repeat")
     if any(getattr(args, name) < 1 for name in counts):
@@ -81,6 +97,27 @@ def parse_args(description: str, argv: list[str] | None) -> argparse.Namespace:
     if args.reviews_per_app > args.reviewers:
         parser.error("--reviews-per-app cannot exceed --reviewers")
     return args
+
+
+def _open_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("open scenario")
+    group.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="journeys started per second (default: half the closed loop's maximum, measured "
+        "first on each backend)",
+    )
+    group.add_argument(
+        "--open-seconds", type=float, default=60, help="how long journeys arrive (60)"
+    )
+    group.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=40,
+        help="applicants running at once at most; an arrival finding none free is not "
+        "started (40)",
+    )
 
 
 def _ranking_options(parser: argparse.ArgumentParser) -> None:
@@ -103,12 +140,6 @@ def _ranking_options(parser: argparse.ArgumentParser) -> None:
         default=2,
         help="GETs of each export and of the calibration page, one after another (2)",
     )
-    group.add_argument(
-        "--no-profile",
-        dest="profile",
-        action="store_false",
-        help="skip the cProfile of one ranking request (in-process, after the timing)",
-    )
 
 
 def main(description: str, argv: list[str] | None = None) -> int:
@@ -127,8 +158,9 @@ def main(description: str, argv: list[str] | None = None) -> int:
             raise SystemExit("no PostgreSQL server answers on 127.0.0.1:5432")
         names.remove("postgres")
         notes.append("PostgreSQL skipped: nothing answers on 127.0.0.1:5432")
-    scenarios = ("journey", "ranking") if args.scenario == "all" else (args.scenario,)
+    scenarios = _scenarios(args)
     journeys: list[BackendResult] = []
+    opens: list[OpenResult] = []
     rankings: list[RankingResult] = []
     for name in names:
         for scenario in scenarios:
@@ -141,6 +173,12 @@ def main(description: str, argv: list[str] | None = None) -> int:
                 log(f"{name}: {scenario}: preparing {backend.url} in {workdir}")
                 if scenario == "journey":
                     journeys.append(bench_backend(backend, args, settings))
+                elif scenario == "open":
+                    rate, rate_note = _open_rate(args, journeys, name)
+                    if rate is None:
+                        notes.append(rate_note)
+                    else:
+                        opens.append(bench_open_loop(backend, args, settings, rate, rate_note))
                 else:
                     rankings.append(bench_ranking(backend, args, settings))
             finally:
@@ -150,11 +188,14 @@ def main(description: str, argv: list[str] | None = None) -> int:
                     except Exception as exc:  # report it, and keep cleaning up
                         log(f"could not drop the bench database: {exc}")
                 shutil.rmtree(workdir, ignore_errors=True)
+    reports = []
     if "journey" in scenarios:
-        print(report(journeys, args, notes))
+        reports.append(report(journeys, args, notes))
+    if "open" in scenarios:
+        reports.append(open_report(opens, args, notes))
     if "ranking" in scenarios:
-        print("\n" if "journey" in scenarios else "", end="")
-        print(ranking_report(rankings, args, notes))
+        reports.append(ranking_report(rankings, args, notes))
+    print("\n\n".join(reports))
     bad = [
         f"{r.backend.name} journey"
         for r in journeys
@@ -164,10 +205,50 @@ def main(description: str, argv: list[str] | None = None) -> int:
         or r.ceiling_log.locked
         or any(s.status == 500 for s in r.journey.samples + r.ceiling.samples)
     ]
+    bad += [
+        f"{r.backend.name} open loop"
+        for r in opens
+        if r.verdict.lost_saves
+        or r.verdict.duplicate_submissions
+        or r.server_log.exceptions
+        or any(s.status == 500 for s in r.recorder.samples)
+        or "error" in r.profile
+    ]
     bad += [f"{r.backend.name} ranking" for r in rankings if failed(r)]
     if bad:
         log(f"correctness figures are not all zero on: {', '.join(bad)} (see the report)")
     return 1 if bad else 0
+
+
+def _scenarios(args: argparse.Namespace) -> list[str]:
+    """The scenarios to run on each backend, in order: the open loop's rate comes from the
+    closed loop run just before it on the same backend, unless --rate is given."""
+    if args.scenario == "all":
+        return ["journey", "open", "ranking"]
+    if args.scenario == "open" and args.rate is None:
+        return ["journey", "open"]
+    return [args.scenario]
+
+
+def _open_rate(
+    args: argparse.Namespace, journeys: list[BackendResult], name: str
+) -> tuple[float | None, str]:
+    """The open loop's arrival rate on backend ``name`` and where it comes from (or None and
+    why not): --rate, else half the maximum the closed loop measured on that backend."""
+    if args.rate is not None:
+        return args.rate, "given by --rate"
+    closed = next((r for r in journeys if r.backend.name == name), None)
+    measured = journey_rate(closed.journey) if closed else None
+    if measured is None:
+        return None, f"{name}: open loop skipped: the closed loop gave no maximum rate"
+    note = (
+        f"half the closed loop's maximum on this backend, {measured:.2f} journeys/s with "
+        f"{args.concurrency} applicants at once, from its middle half of submissions"
+    )
+    stopped = sum(closed.journey.failures.values()) if closed else 0
+    if stopped:
+        note += f"; {stopped} of its journeys stopped early, so that maximum is too low"
+    return measured / 2, note
 
 
 def _backend(

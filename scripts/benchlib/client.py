@@ -107,23 +107,32 @@ class Client:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         began = time.perf_counter()
         try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            content = response.read()
+            status, pairs, content = self._send(method, path, body, headers, kind)
         except (OSError, http.client.HTTPException) as exc:
             self.connection.close()
             self.recorder.add(Sample(kind, "ERR", (time.perf_counter() - began) * 1000))
             raise JourneyFailed(f"{method} {path}: {type(exc).__name__}") from exc
-        self.recorder.add(Sample(kind, response.status, (time.perf_counter() - began) * 1000))
-        for header in response.headers.get_all("Set-Cookie") or []:
-            self._store_cookie(header)
+        self.recorder.add(Sample(kind, status, (time.perf_counter() - began) * 1000))
+        for name, value in pairs:
+            if name.lower() == "set-cookie":
+                self._store_cookie(value)
+        found = {name.lower(): value for name, value in pairs}
         return Response(
-            status=response.status,
-            location=urlsplit(response.headers.get("Location", "")).path,
+            status=status,
+            location=urlsplit(found.get("location", "")).path,
             text=content.decode("utf-8", "replace"),
             content=content,
-            headers={name.lower(): value for name, value in response.getheaders()},
+            headers=found,
         )
+
+    def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str], kind: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One exchange over the connection: status, header pairs and body (``kind`` is for
+        subclasses that measure by request kind)."""
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        return response.status, response.getheaders(), response.read()
 
     def _store_cookie(self, header: str) -> None:
         pair, _, attributes = header.partition(";")

@@ -42,8 +42,12 @@ class Journey:
         with self._marker_lock:
             return f"BM{next(self._markers):06d}Z"
 
+    def new_client(self) -> Client:
+        """The applicant's browser (the in-process profile gives it another transport)."""
+        return Client(self.port, self.recorder, self.deadline)
+
     def run(self, applicant: Applicant) -> None:
-        client = Client(self.port, self.recorder, self.deadline)
+        client = self.new_client()
         try:
             self._run(client, applicant)
         except TimeUp:
@@ -125,7 +129,7 @@ class Journey:
         if stale_first:
             kept_marker = self._post_stale(client, applicant, application_id, step)
         for attempt in range(1 if late else 4):
-            page = client.get(url)
+            page = client.get(url, kind="step")
             if page.status != 200:
                 if kept_marker and attempt == 0:
                     self.recorder.restore(f"restoring page answered {page.status}")
@@ -149,7 +153,7 @@ class Journey:
     def _post_stale(
         self, client: Client, applicant: Applicant, application_id: int, step: Any
     ) -> str | None:
-        page = client.get(f"/applications/{application_id}/steps/{step.id}")
+        page = client.get(f"/applications/{application_id}/steps/{step.id}", kind="step")
         if page.status != 200:
             raise JourneyFailed(f"step page {step.id} answered {page.status}")
         stale_token = "stale-" + secrets.token_hex(8)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Sample:
-    kind: str  # "save", "submit", "sign_in", "page", "other", "write" (ceiling)
+    kind: str  # "step" (GET), "save", "submit", "sign_in", "page", "other", "write" (ceiling)
     status: int | str  # "ERR" when no response came back
     ms: float
 
@@ -47,6 +48,7 @@ class SaveRecord:
 class SubmitRecord:
     application_id: int
     status: int | str
+    at: float = field(default_factory=time.perf_counter)  # when the answer came back
 
 
 @dataclass
@@ -78,3 +80,20 @@ def percentile(values: list[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def journey_rate(recorder: Recorder) -> float | None:
+    """Journeys submitted per second while every client was busy: the slope between the first
+    and the third quartile of the first acknowledged submit per application (the start, when
+    all begin together, and the tail, when fewer are left than clients, are left out)."""
+    done: dict[int, float] = {}
+    for record in recorder.submits:
+        if record.status == 303:
+            earlier = done.setdefault(record.application_id, record.at)
+            done[record.application_id] = min(earlier, record.at)
+    times = sorted(done.values())
+    if len(times) < 4:
+        return None
+    first, third = len(times) // 4, (3 * len(times)) // 4
+    span = times[third] - times[first]
+    return (third - first) / span if span > 0 else None

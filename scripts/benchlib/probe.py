@@ -56,7 +56,7 @@ def probe(email: str, password: str, url: str, top: int) -> dict[str, Any]:
         "ms": round(elapsed),
         "statements": len(statements),
         "kinds": _kinds(statements),
-        "text": _trim(out.getvalue()),
+        "text": trim_profile(out.getvalue()),
     }
 
 
@@ -74,7 +74,7 @@ def _kinds(statements: list[str]) -> dict[str, int]:
     return kinds
 
 
-def _trim(text: str) -> str:
+def trim_profile(text: str) -> str:
     """Shorten the profile's paths: project-relative, and the standard library's left out."""
     import sysconfig
 

@@ -12,18 +12,15 @@ profiled in-process (``probe``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchlib.backend import Backend, flask_cli
+from benchlib.backend import Backend, child_json, flask_cli
 from benchlib.client import Client, JourneyFailed, Response, TimeUp, sign_in
-from benchlib.common import PROGRAM_KEY, REQUEST_TIMEOUT, ROOT, SCRIPTS, log
+from benchlib.common import PROGRAM_KEY, REQUEST_TIMEOUT, log
 from benchlib.measure import Recorder
 from benchlib.rankcheck import CHECKS
 from benchlib.seed import Seeded, seed_call
@@ -150,20 +147,9 @@ def _timed(
 
 def run_probe(backend: Backend, seeded: Seeded) -> dict[str, Any]:
     """One ranking request in a child process: its statements by table, and its cProfile."""
-    command = [sys.executable, "-m", "benchlib.probe", "--email", seeded.officer_email]
-    env = dict(backend.env, PYTHONPATH=os.pathsep.join([str(ROOT), str(SCRIPTS)]))
     began = time.perf_counter()
-    done = subprocess.run(
-        [*command, call_url("ranking")],
-        input=seeded.officer_password + "\n",
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if done.returncode != 0:
-        log(f"{backend.name}: probe failed:\n{done.stderr[-2000:]}")
-        return {"error": done.stderr.strip().splitlines()[-1:] or ["no output"]}
-    log(f"{backend.name}: in-process probe {time.perf_counter() - began:.1f} s")
-    return dict(json.loads(done.stdout))
+    module_args = ["benchlib.probe", "--email", seeded.officer_email, call_url("ranking")]
+    found = child_json(backend, module_args, seeded.officer_password + "\n", 900)
+    if "error" not in found:
+        log(f"{backend.name}: in-process probe {time.perf_counter() - began:.1f} s")
+    return found

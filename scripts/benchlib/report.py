@@ -14,6 +14,8 @@ from benchlib.common import CEILING_SECONDS, KEPT_OK, PROGRAM_KEY
 from benchlib.measure import Recorder, Sample, percentile
 from benchlib.runner import BackendResult
 from benchlib.server import ServerSettings
+from benchlib.serverlog import LogFindings
+from benchlib.verify import Verdict
 
 
 def ms(value: float | None) -> str:
@@ -57,6 +59,42 @@ def host_line(args: argparse.Namespace) -> str:
     )
 
 
+CORRECTNESS_HEADER = [
+    "| backend | submitted | saves 303 / 409 | LOST SAVES | DUPLICATE SUBMISSIONS "
+    "| locked | 500 | other anomalies |",
+    "|---|--:|--:|--:|--:|--:|--:|---|",
+]
+
+
+def correctness_row(
+    name: str, v: Verdict, recorder: Recorder, found: LogFindings, journeys: int
+) -> str:
+    """One row of the correctness table: what was checked in the database and the server log."""
+    anomalies = []
+    if v.version_collisions:
+        anomalies.append(f"{len(v.version_collisions)} acks on one lock_version")
+    if v.refused_but_stored:
+        anomalies.append(f"{len(v.refused_but_stored)} refused saves stored")
+    if v.acked_not_submitted:
+        anomalies.append(f"{len(v.acked_not_submitted)} submits 303 but not stored")
+    if v.changed_after_submit:
+        anomalies.append(f"{len(v.changed_after_submit)} changed after submission")
+    if recorder.failures:
+        anomalies.append(f"{sum(recorder.failures.values())} journeys stopped")
+    if found.exceptions > found.locked:
+        anomalies.append(f"{found.exceptions - found.locked} other server exceptions")
+    not_shown = sum(n for k, n in recorder.restores.items() if k != KEPT_OK)
+    if not_shown:
+        anomalies.append(f"{not_shown} stale-token saves not given back")
+    n500 = sum(1 for s in recorder.samples if s.status == 500)
+    conflicts = v.refused_saves.get("409", 0)  # a correct outcome, not a lost save
+    return (
+        f"| {name} | {v.submitted}/{journeys} | {v.acked_saves} / {conflicts} "
+        f"| **{len(v.lost_saves)}** | **{len(v.duplicate_submissions)}** "
+        f"| {found.locked} | {n500} | {'; '.join(anomalies) or 'none'} |"
+    )
+
+
 def report(results: list[BackendResult], args: argparse.Namespace, notes: list[str]) -> str:
     lines = [
         f"### Deadline-day benchmark ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)",
@@ -80,39 +118,10 @@ def report(results: list[BackendResult], args: argparse.Namespace, notes: list[s
     for r in results:
         lines.append(perf_row(r.backend.name, "journey", r.journey))
         lines.append(perf_row(r.backend.name, "ceiling (1 write)", r.ceiling))
-    lines += [
-        "",
-        "| backend | submitted | saves 303 / 409 | LOST SAVES | DUPLICATE SUBMISSIONS "
-        "| locked | 500 | other anomalies |",
-        "|---|--:|--:|--:|--:|--:|--:|---|",
-    ]
+    lines += ["", *CORRECTNESS_HEADER]
     for r in results:
-        v = r.verdict
         journeys = args.users - args.pairs
-        anomalies = []
-        if v.version_collisions:
-            anomalies.append(f"{len(v.version_collisions)} acks on one lock_version")
-        if v.refused_but_stored:
-            anomalies.append(f"{len(v.refused_but_stored)} refused saves stored")
-        if v.acked_not_submitted:
-            anomalies.append(f"{len(v.acked_not_submitted)} submits 303 but not stored")
-        if v.changed_after_submit:
-            anomalies.append(f"{len(v.changed_after_submit)} changed after submission")
-        if r.journey.failures:
-            anomalies.append(f"{sum(r.journey.failures.values())} journeys stopped")
-        if r.journey_log.exceptions > r.journey_log.locked:
-            other = r.journey_log.exceptions - r.journey_log.locked
-            anomalies.append(f"{other} other server exceptions")
-        not_shown = sum(n for k, n in r.journey.restores.items() if k != KEPT_OK)
-        if not_shown:
-            anomalies.append(f"{not_shown} stale-token saves not given back")
-        n500 = sum(1 for s in r.journey.samples if s.status == 500)
-        conflicts = v.refused_saves.get("409", 0)  # a correct outcome, not a lost save
-        lines.append(
-            f"| {r.backend.name} | {v.submitted}/{journeys} | {v.acked_saves} / {conflicts} "
-            f"| **{len(v.lost_saves)}** | **{len(v.duplicate_submissions)}** "
-            f"| {r.journey_log.locked} | {n500} | {'; '.join(anomalies) or 'none'} |"
-        )
+        lines.append(correctness_row(r.backend.name, r.verdict, r.journey, r.journey_log, journeys))
     lines += ["", "Status codes:", ""]
     for r in results:
         sign_ins = [s.ms for s in r.journey.samples if s.kind == "sign_in"]
@@ -150,28 +159,34 @@ def report(results: list[BackendResult], args: argparse.Namespace, notes: list[s
 def _details(results: list[BackendResult]) -> list[str]:
     out: list[str] = []
     for r in results:
-        v = r.verdict
-        sections = [
-            ("lost saves", v.lost_saves),
-            ("acks on one lock_version", v.version_collisions),
-            ("refused saves that were stored", v.refused_but_stored),
-            ("duplicate submissions", v.duplicate_submissions),
-            ("submit 303 without a submission", v.acked_not_submitted),
-            ("changed after submission", v.changed_after_submit),
-            (
-                "journeys stopped, by reason",
-                [f"{n}× {k}" for k, n in r.journey.failures.most_common()],
-            ),
-        ]
-        for title, items in sections:
-            if items:
-                counted = "" if title.endswith("by reason") else f" ({len(items)})"
-                out.append(f"[{r.backend.name}] {title}{counted}:")
-                out += [f"  {item}" for item in items[:10]]
-                if len(items) > 10:
-                    out.append(f"  … {len(items) - 10} more")
-        for phase, found in (("journey", r.journey_log), ("ceiling", r.ceiling_log)):
-            for kind, count in found.kinds.most_common():
-                out.append(f"[{r.backend.name}] server log ({phase}): {count}× {kind}")
-                out += [f"    {frame}" for frame in found.traces.get(kind, [])]
+        logs = [("journey", r.journey_log), ("ceiling", r.ceiling_log)]
+        out += evidence(r.backend.name, r.verdict, r.journey, logs)
+    return out
+
+
+def evidence(
+    name: str, v: Verdict, recorder: Recorder, logs: list[tuple[str, LogFindings]]
+) -> list[str]:
+    """The first ten of each kind of correctness finding, and what the server logged."""
+    out: list[str] = []
+    sections = [
+        ("lost saves", v.lost_saves),
+        ("acks on one lock_version", v.version_collisions),
+        ("refused saves that were stored", v.refused_but_stored),
+        ("duplicate submissions", v.duplicate_submissions),
+        ("submit 303 without a submission", v.acked_not_submitted),
+        ("changed after submission", v.changed_after_submit),
+        ("journeys stopped, by reason", [f"{n}× {k}" for k, n in recorder.failures.most_common()]),
+    ]
+    for title, items in sections:
+        if items:
+            counted = "" if title.endswith("by reason") else f" ({len(items)})"
+            out.append(f"[{name}] {title}{counted}:")
+            out += [f"  {item}" for item in items[:10]]
+            if len(items) > 10:
+                out.append(f"  … {len(items) - 10} more")
+    for phase, found in logs:
+        for kind, count in found.kinds.most_common():
+            out.append(f"[{name}] server log ({phase}): {count}× {kind}")
+            out += [f"    {frame}" for frame in found.traces.get(kind, [])]
     return out

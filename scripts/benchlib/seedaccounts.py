@@ -43,6 +43,7 @@ def seed_accounts(
     import sqlalchemy as sa
 
     from grants.domain.localgov import GovernmentKind, load_registry
+    from grants.domain.membership import Membership
     from grants.domain.workflow import Role
     from grants.models import CallReviewer, Organization, User
     from grants.services import accounts
@@ -65,7 +66,13 @@ def seed_accounts(
         for o in orgs
     ]
     org_ids = insert_ids(session, Organization, org_rows)
-    person = {"password_hash": shared_hash, "locale": "ja", "active": True, "created_at": FIXED_NOW}
+    person = {
+        "password_hash": shared_hash,
+        "locale": "ja",
+        "active": True,
+        "email_verified_at": FIXED_NOW,
+        "created_at": FIXED_NOW,
+    }
     rows = [
         {
             **person,
@@ -73,6 +80,8 @@ def seed_accounts(
             "display_name": f"申請担当 {n:05d}",
             "role": Role.APPLICANT,
             "organization_id": org_ids[n],
+            "membership": Membership.ACTIVE,  # each its organization's one member and admin
+            "is_org_admin": True,
         }
         for n in range(count)
     ]
@@ -83,6 +92,8 @@ def seed_accounts(
             "display_name": name,
             "role": Role.REVIEWER,
             "organization_id": None,
+            "membership": None,
+            "is_org_admin": False,
         }
         for r, name in enumerate(reviewer_names)
     ]

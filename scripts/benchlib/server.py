@@ -61,14 +61,20 @@ def gunicorn(
         "--pythonpath",
         f"{ROOT},{SCRIPTS}",
         "--error-logfile",
-        str(log_path),
+        "-",  # to stderr, which is the log file: the app's own log (grants.logging_setup) too
         "--log-level",
         "warning",
         app_spec,
     ]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
-    )
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     try:
         began = time.perf_counter()
         _wait_ready(process, port, ready, log_path)

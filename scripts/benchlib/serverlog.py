@@ -1,4 +1,5 @@
-"""What gunicorn's error log says: exceptions by request and kind, and 'database is locked'."""
+"""What the server logged (gunicorn's error log and the app's own log, both on the server's
+stderr): exceptions by request and kind, and 'database is locked'."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def scan_log(path: Path) -> LogFindings:
     if not path.exists():
         return findings
     text = path.read_text(errors="replace")
-    for block in re.split(r"(?m)^(?=\[\d{4}-\d\d-\d\d )", text):
+    # A record starts a line with gunicorn's "[2026-12-08 01:28:01 +0000]" or the app's
+    # "2026-12-08T01:28:01.147+00:00" (grants.logging_setup's text format).
+    for block in re.split(r"(?m)^(?=\[\d{4}-\d\d-\d\d |\d{4}-\d\d-\d\dT)", text):
         if "Traceback" not in block and "WORKER TIMEOUT" not in block:
             continue
         flask = re.search(r"Exception on (\S+) \[(\w+)\]", block)
