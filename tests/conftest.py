@@ -93,6 +93,13 @@ def session(connection: sa.Connection) -> Iterator[Session]:
 
 
 @pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash the tests' thousands of passwords with a cheap scrypt (the production cost is
+    about 0.2 s of CPU each); tests/services/test_password_hash.py checks the real one."""
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", "scrypt:1024:8:1")
+
+
+@pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
     monkeypatch.setattr(clock, "now", lambda: NOW)
     return NOW
