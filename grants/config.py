@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from grants import smtp
+from grants import smtp, storage_s3
 
 PACKAGE_ROOT = Path(__file__).resolve().parent  # templates, static, migrations, examples
 PROJECT_ROOT = PACKAGE_ROOT.parent  # a checkout; an installed package has none to speak of
@@ -33,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: sqlite:///<INSTANCE_DIR>/grants.sqlite
     "ALLOW_SQLITE": False,  # production refuses SQLite unless this is set (a one-machine install)
     "STORAGE_DIR": None,  # default: <INSTANCE_DIR>/files
+    "STORAGE_URL": None,  # s3://bucket/prefix: files and batches in S3 (grants.storage_s3)
+    "S3_ENDPOINT_URL": None,  # an S3-compatible server other than AWS (MinIO, Ceph, ...)
+    "S3_REGION": None,  # default: boto3's (AWS_DEFAULT_REGION, ~/.aws/config)
+    "S3_ADDRESSING_STYLE": "auto",  # "path" for MinIO and servers without bucket host names
     "PROGRAMS_DIR": str(PACKAGE_ROOT / "programs"),
     "RUBRICS_DIR": str(PACKAGE_ROOT / "rubrics"),
     "SECRET_KEY": None,  # default (development only): generated once into <INSTANCE_DIR>/secret_key
@@ -170,6 +174,7 @@ def _validate(settings: dict[str, Any]) -> None:
         raise ConfigError("GRANTS_LOG_FORMAT must be 'json' or 'text'")
     settings["SITE_URL"] = _site_url(settings["SITE_URL"])
     _validate_smtp(settings)
+    _validate_storage(settings)
 
 
 def _site_url(url: str) -> str:
@@ -197,6 +202,15 @@ def _validate_smtp(settings: dict[str, Any]) -> None:
         except OSError as exc:  # missing, unreadable, or no PEM certificate in it (SSLError)
             raise ConfigError(f"GRANTS_SMTP_CA_FILE cannot be used: {ca_file}: "
                               f"{exc.strerror or exc}") from exc
+
+
+def _validate_storage(settings: dict[str, Any]) -> None:
+    settings["STORAGE_URL"] = str(settings["STORAGE_URL"] or "").strip() or None
+    if settings["STORAGE_URL"]:
+        try:
+            storage_s3.check_settings(settings)
+        except storage_s3.StorageSettingError as exc:
+            raise ConfigError(str(exc)) from None  # one line: the message names the setting
 
 
 def production_refusals(settings: Mapping[str, Any]) -> list[str]:

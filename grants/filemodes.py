@@ -2,14 +2,14 @@
 database hold applicants' personal data, so only the account that runs the app may read them.
 
 Folders are made 0700 and files 0600 with an explicit chmod, so the result does not depend on
-the process's umask; pure Python, used by the app factory, the storage and the batch service.
+the process's umask; pure Python, used by the app factory, the database and the storage (whose
+local folders hold the attachments and the batches).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import BinaryIO
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -31,13 +31,6 @@ def private_dir(path: Path | str) -> Path:
     for directory in {path, *created}:
         os.chmod(directory, PRIVATE_DIR)
     return path
-
-
-def open_private(path: Path | str) -> BinaryIO:
-    """Open ``path`` for writing, emptied, readable and writable by its owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    os.fchmod(fd, PRIVATE_FILE)  # a file left by an earlier run keeps its mode otherwise
-    return os.fdopen(fd, "wb")
 
 
 def private_file(path: Path | str) -> None:

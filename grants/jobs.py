@@ -7,7 +7,8 @@ auditor sees the progress page at once), or within the request itself ("request"
 tests use: their data lives in one rolled-back transaction). With REDIS_URL set, the job goes
 on the RQ queue named by RQ_QUEUE instead (by default "grants-<database name>": installations
 sharing a Redis never take each other's jobs); run workers with the same environment as the
-web app (database, BATCH_DIR shared with it)::
+web app (database, and the batch folder shared with it: BATCH_DIR on one machine, the S3
+bucket of STORAGE_URL across several, see grants.storage)::
 
     flask --app wsgi grants worker
 
@@ -42,6 +43,7 @@ from grants.models import Application, BatchJob, BatchState
 from grants.models.batches import DocumentKind
 from grants.rendering.limits import BACKGROUND_RENDER_SECONDS
 from grants.services import batches, document_jobs
+from grants.storage import stores_of
 from grants.version import installed_version
 
 JOB_TIMEOUT_SECONDS = 6 * 3600  # a whole batch in one job (build_batch): LIMIT records
@@ -190,7 +192,7 @@ def render_chunk(job_id: int, application_ids: list[int]) -> None:
     refuse_other_version(job_id)
     with _worker_app() as (app, session), _requester_locale(session, job_id):
         error = batches.render_records(session, job_id, application_ids,
-                                       directory=app.config["BATCH_DIR"],
+                                       directory=stores_of(app).batches,
                                        render=render_record, now=clock.now,
                                        letters=render_letters)
     if error is not None:
@@ -206,7 +208,7 @@ def finish_batch(job_id: int) -> None:
     refuse_other_version(job_id)
     failure = _failed_part()
     with _worker_app() as (app, session):
-        job = batches.finish_batch(session, job_id, directory=app.config["BATCH_DIR"],
+        job = batches.finish_batch(session, job_id, directory=stores_of(app).batches,
                                    now=clock.now, failure=failure)
     if failure is None and job is not None and job.state is BatchState.FAILED:
         raise BatchFailed(f"batch {job_id}: {job.error}")  # no part failed: the ZIP did
@@ -269,14 +271,14 @@ def _requester_locale(session: Session, job_id: int) -> Iterator[None]:
 
 def _build(app: Flask, session: Session, job_id: int) -> BatchJob | None:
     with _requester_locale(session, job_id):
-        return batches.build_batch(session, job_id, directory=app.config["BATCH_DIR"],
+        return batches.build_batch(session, job_id, directory=stores_of(app).batches,
                                    render=render_record, now=clock.now,
                                    letters=render_letters)
 
 
 def _build_document(app: Flask, session: Session, job_id: int) -> BatchJob | None:
     with _requester_locale(session, job_id):
-        return document_jobs.build_document(session, job_id, directory=app.config["BATCH_DIR"],
+        return document_jobs.build_document(session, job_id, directory=stores_of(app).batches,
                                             render=render_document, now=clock.now)
 
 

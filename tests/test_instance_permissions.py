@@ -105,4 +105,4 @@ def test_batch_folder_and_zip_are_private(client, auth, session, make_user, tmp_
                                     now=lambda: NOW)
     assert built.state is BatchState.DONE
     assert mode(directory) == 0o700
-    assert mode(batches.result_file(built, directory)) == 0o600
+    assert mode(directory / batches.result_name(built)) == 0o600

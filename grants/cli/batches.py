@@ -1,4 +1,4 @@
-"""``batches prune``: keep the batch directory small for years, and settle lost jobs."""
+"""``batches prune``: keep the batch folder small for years, and settle lost jobs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask import current_app
 from grants import clock
 from grants.cli import command_session, grants_cli
 from grants.services import batches
+from grants.storage import stores_of
 
 
 @grants_cli.group("batches")
@@ -28,13 +29,14 @@ def prune_command() -> None:
     config = current_app.config
     retention = dt.timedelta(days=config["BATCH_RETENTION_DAYS"])
     deadline = dt.timedelta(hours=config["BATCH_DEADLINE_HOURS"])
+    folder = stores_of(current_app).batches
     with command_session() as session:
-        pruned = batches.prune(session, config["BATCH_DIR"], now=clock.now(),
+        pruned = batches.prune(session, folder, now=clock.now(),
                                retention=retention, deadline=deadline)
     click.echo(f"expired {pruned.expired} ZIP(s) and PDF(s) older than "
                f"{config['BATCH_RETENTION_DAYS']} days (their batches are kept)")
     click.echo(f"removed {pruned.removed} leftover file(s) and staging folder(s) "
-               f"from {config['BATCH_DIR']}")
+               f"from {folder}")
     lost = f": {', '.join(map(str, pruned.lost))}" if pruned.lost else ""
     click.echo(f"marked {len(pruned.lost)} lost job(s) failed, unfinished "
                f"{config['BATCH_DEADLINE_HOURS']} hours after their request{lost}")

@@ -26,7 +26,7 @@ from grants.models import (
     User,
 )
 from grants.services import accounts, demo_call
-from grants.storage import LocalStorage
+from grants.storage import stores_of
 
 # --- demo data -------------------------------------------------------------------------------
 
@@ -122,8 +122,7 @@ def seed_demo(session: Session) -> list[tuple[DemoAccount, str, bool]]:
         by_role.setdefault(user.role, []).append(user)
     cast = demo_call.Cast(applicants=by_role[Role.APPLICANT], officer=by_role[Role.OFFICER][0],
                           reviewers=by_role[Role.REVIEWER])
-    seeded = demo_call.seed_closed_call(session, cast,
-                                        LocalStorage(current_app.config["STORAGE_DIR"]))
+    seeded = demo_call.seed_closed_call(session, cast, stores_of(current_app).files)
     if seeded is None:
         outcome = "its program is not loaded: run `flask grants load`, then this again"
     else:

@@ -2,8 +2,9 @@
 
 Each finding is ``ok``, ``warn`` or ``FAIL`` with what was checked and, when something is
 wrong, what to do about it; the command exits 1 when any check failed, so it fits a deployment
-script or a monitoring probe. It reads settings and asks the services (database, Redis, SMTP)
-without changing them: nothing is sent, queued or migrated, and no secret is printed.
+script or a monitoring probe. It reads settings and asks the services (database, Redis, SMTP,
+the S3 bucket) without changing them: nothing is sent, queued or migrated, and no secret is
+printed. Only a test file is written to each folder or bucket, and removed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import sqlite3
 import stat
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from grants.config import PACKAGE_ROOT, production_refusals
 from grants.filemodes import PRIVATE_DIR, PRIVATE_FILE
 from grants.rendering.errors import MissingJapaneseFont
 from grants.rendering.fonts import INSTALL, require_japanese_font
+from grants.storage import Folder, stores_from
 from grants.version import installed_version, migration_head
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -130,9 +133,29 @@ def _database(_config: Any) -> Iterator[Finding]:
 
 
 def _folders(config: Any) -> Iterator[Finding]:
-    for topic, key in (("instance", "INSTANCE_DIR"), ("storage", "STORAGE_DIR"),
-                       ("batches", "BATCH_DIR")):
-        yield _folder(topic, Path(config[key]))
+    yield _folder("instance", Path(config["INSTANCE_DIR"]))
+    if not config["STORAGE_URL"]:
+        for topic, key in (("storage", "STORAGE_DIR"), ("batches", "BATCH_DIR")):
+            yield _folder(topic, Path(config[key]))
+        return
+    stores = stores_from(config)
+    yield _bucket("storage", stores.files.folder)
+    yield _bucket("batches", stores.batches)
+
+
+def _bucket(topic: str, folder: Folder) -> Finding:
+    """The bucket answers, and takes a file: written, read back and removed."""
+    name, probe = f".doctor-{uuid.uuid4().hex}", b"grants doctor"
+    try:
+        folder.write(name, probe)
+        back = folder.read(name)
+        folder.remove(name)
+    except OSError as error:
+        return Finding(FAIL, topic, f"{folder} cannot be used: {error}")
+    if back != probe:
+        return Finding(FAIL, topic, f"{folder} gave back other bytes than were written")
+    return Finding(OK, topic, f"{folder} is reachable and writable (a test file written, read "
+                              "back and removed)")
 
 
 def _folder(topic: str, path: Path) -> Finding:

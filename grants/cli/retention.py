@@ -17,7 +17,7 @@ from grants.cli.users import print_table
 from grants.domain.definitions import JST
 from grants.domain.retention import Hold, Retention, StillRetained
 from grants.services import retention
-from grants.storage import LocalStorage
+from grants.storage import stores_of
 
 _HELD = {
     Hold.UNDECIDED: "not decided yet",
@@ -84,7 +84,7 @@ def purge_command(reference: str) -> None:
             session.commit()  # the refusal's audit event
             raise click.ClickException(_refusal(reference.strip(), refused.retention)) from None
         session.commit()
-        storage = LocalStorage(current_app.config["STORAGE_DIR"])
+        storage = stores_of(current_app).files
         removed = retention.remove_files(session, storage, purged.unreferenced)
     click.echo(f"purged {purged.reference} ({purged.state}, kept until {purged.kept_until})")
     click.echo("deleted: " + ", ".join(f"{table} {count}"

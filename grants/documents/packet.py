@@ -18,7 +18,7 @@ from grants.documents.rendering import render
 from grants.models import Application, User
 from grants.rendering import append_pdfs, appendable
 from grants.services import counting
-from grants.storage import LocalStorage
+from grants.storage import stores_of
 from grants.templating import answer_labels
 
 
@@ -40,7 +40,7 @@ def review_packet_pdf(session: Session, application: Application, viewer: User, 
     facts = facts_module.gather(session, application)
     scores = counting.application_scores(session, application,
                                          reviewer_id=None if officer_view else viewer.id)
-    storage = LocalStorage(current_app.config["STORAGE_DIR"])
+    storage = stores_of(current_app).files
     appended, skipped, extra = [], [], []
     for attachment in facts.snapshot["attachments"]:
         if attachment["mime_type"] != "application/pdf":

@@ -2,20 +2,23 @@
 
 A request fixes the list of applications (what the search found at that moment) and is an
 audit event. Building has two steps: ``render_records`` renders records into the batch's
-staging directory and counts its progress (in one go, or in parts run side by side by several
-workers), then ``finish_batch`` writes the ZIP under the batch directory with a
-``manifest.csv`` (reference, SHA-256 of the PDF, SHA-256 of the frozen snapshot) and removes
-the staging directory. Next to each record go the letters its application has so far (the
-grant decision letter, the final amount letter: ``<reference>-<kind>.pdf``), listed with their
-SHA-256 in ``letters.csv`` when there are any. Downloading the ZIP is an audit event too.
-Where the building runs (inline, or on RQ workers) is ``grants.jobs``'s choice.
+staging folder and counts its progress (in one go, or in parts run side by side by several
+workers, on several machines), then ``finish_batch`` writes the ZIP into the batch folder with
+a ``manifest.csv`` (reference, SHA-256 of the PDF, SHA-256 of the frozen snapshot) and removes
+the staging folder. The batch folder (``grants.storage.Folder``) is BATCH_DIR, or the batches
+of an S3 bucket that every web server and worker shares. Next to each record go the letters
+its application has so far (the grant decision letter, the final amount letter:
+``<reference>-<kind>.pdf``), listed with their SHA-256 in ``letters.csv`` when there are any.
+Downloading the ZIP is an audit event too. Where the building runs (inline, or on RQ workers)
+is ``grants.jobs``'s choice.
 
 A failed batch keeps why in ``error`` as ``"<kind>: <detail>"``: the kind (``Failure``) is what
 its requester is told, in a sentence of their language; the detail is for the operator (and the
-log). ``prune`` keeps the batch directory small for years: it deletes ZIPs (and single
+log). ``prune`` keeps the batch folder small for years: it deletes ZIPs (and single
 documents, grants.services.document_jobs) after the retention period, keeping their rows as
 audit history (``BatchJob.expired``), removes what failed or lost jobs left behind, and fails
-batches whose jobs were lost. A failed or expired batch can be requested again (``rerun``).
+batches whose jobs were lost. The functions take the batch folder, or a local directory's path
+for one, as ``directory``. A failed or expired batch can be requested again (``rerun``).
 """
 
 from __future__ import annotations
@@ -27,27 +30,26 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
-import shutil
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from grants import db
 from grants.domain.errors import DomainError
-from grants.filemodes import open_private, private_dir
 from grants.i18n import to_jst
 from grants.models import Application, BatchJob, BatchState, User
 from grants.models.batches import DOCUMENT_KEY
 from grants.rendering.errors import MissingJapaneseFont, RenderTimeout
 from grants.services.audit import AuditTag, record
 from grants.services.auditing import Criteria, funded_ids
+from grants.storage import Folder, as_folder
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +64,12 @@ LETTER_COLUMNS = ("reference", "file", "pdf_sha256")
 
 Render = Callable[[Session, Application], bytes]
 Letters = Callable[[Session, Application], dict[str, bytes]]  # {kind: PDF}, those it has
-# What the batch directory holds, each named after its job: a ZIP, a single document, a
-# staging folder and the partial files of a ZIP or a document being written.
-ENTRY = re.compile(r"\.?(?:batch|document)-(?P<id>\d+)(?:\.zip|\.pdf|\.parts)(?:\.part)?")
+Where = Folder | Path | str  # the batch folder, or a local directory's path
+# What the batch folder holds, each named after its job: a ZIP, a single document, a staging
+# folder and the partial files of a ZIP or a document being written (a local folder's
+# ``.<name>.<random>.part``; ``.<name>.part`` from earlier versions).
+ENTRY = re.compile(r"\.?(?:batch|document)-(?P<id>\d+)(?:\.zip|\.pdf|\.parts)"
+                   r"(?:(?:\.\w+)?\.part)?")
 
 
 class BatchRefused(DomainError):
@@ -155,12 +160,10 @@ def load_batch(session: Session, job_id: int, user: User) -> BatchJob | None:
         and job.document is None else None
 
 
-def result_file(job: BatchJob, directory: Path | str) -> Path | None:
-    """Where a finished batch's ZIP is, or None when it is not finished (or not there)."""
-    if job.state is not BatchState.DONE or not job.result_path:
-        return None
-    path = Path(directory) / job.result_path
-    return path if path.is_file() else None
+def result_name(job: BatchJob) -> str | None:
+    """A finished job's file (ZIP or PDF) in the batch folder; None when it is not finished,
+    or expired."""
+    return job.result_path if job.state is BatchState.DONE and job.result_path else None
 
 
 def record_batch_download(session: Session, job: BatchJob, *, actor: User,
@@ -179,12 +182,13 @@ def chunks(application_ids: Sequence[int], size: int | None = None) -> list[list
     return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
-def staging_dir(directory: Path | str, job_id: int) -> Path:
-    """Where a batch's rendered records wait for the ZIP (hidden; removed when it ends)."""
-    return Path(directory) / f".batch-{job_id}.parts"
+def staging_name(job_id: int) -> str:
+    """The folder in the batch folder where a batch's rendered records wait for the ZIP
+    (hidden; removed when it ends)."""
+    return f".batch-{job_id}.parts"
 
 
-def build_batch(session: Session, job_id: int, *, directory: Path | str, render: Render,
+def build_batch(session: Session, job_id: int, *, directory: Where, render: Render,
                 now: Callable[[], dt.datetime], letters: Letters | None = None,
                 ) -> BatchJob | None:
     """Build a queued batch in one go: every record (``render_records``), then the ZIP
@@ -198,7 +202,7 @@ def build_batch(session: Session, job_id: int, *, directory: Path | str, render:
     Args:
         session: a session of its own (the job commits it).
         job_id: the batch; one that is not queued any more is left alone.
-        directory: the batch directory (BATCH_DIR); the ZIP is ``batch-<id>.zip`` in it.
+        directory: the batch folder; the ZIP is ``batch-<id>.zip`` in it.
         render: makes one record's PDF (``grants.documents.record.audit_record_pdf``).
         now: the clock.
         letters: makes the letters to go with a record (``grants.jobs.render_letters``).
@@ -218,9 +222,9 @@ def build_batch(session: Session, job_id: int, *, directory: Path | str, render:
 
 
 def render_records(session: Session, job_id: int, application_ids: Sequence[int], *,
-                   directory: Path | str, render: Render, now: Callable[[], dt.datetime],
+                   directory: Where, render: Render, now: Callable[[], dt.datetime],
                    letters: Letters | None = None) -> str | None:
-    """Render some of a batch's records into its staging directory, counting each one.
+    """Render some of a batch's records into its staging folder, counting each one.
 
     Several of these may run at once (one per RQ job), for one batch: the first to start moves
     the batch from queued to running, and each record adds one to ``done`` with a single
@@ -240,10 +244,10 @@ def render_records(session: Session, job_id: int, application_ids: Sequence[int]
     session.commit()
     if state is not BatchState.RUNNING:
         return None
-    folder = private_dir(staging_dir(directory, job_id))
+    folder, staging = as_folder(directory), staging_name(job_id)
     try:
         for application_id in application_ids:
-            if (folder / f"{application_id}.json").is_file():
+            if folder.exists(f"{staging}/{application_id}.json"):
                 continue
             with reading(session):
                 application = session.get(Application, application_id)
@@ -254,7 +258,7 @@ def render_records(session: Session, job_id: int, application_ids: Sequence[int]
                 entry = {"reference": application.reference,
                          "snapshot_sha256": application.submissions[-1].snapshot_sha256,
                          "letters": sorted(extra)}
-            _stage(folder, application_id, pdf, entry, extra)
+            _stage(folder, staging, application_id, pdf, entry, extra)
             db.begin_write(session)
             counted = session.execute(
                 sa.update(BatchJob)
@@ -273,31 +277,31 @@ def render_records(session: Session, job_id: int, application_ids: Sequence[int]
     return None
 
 
-def finish_batch(session: Session, job_id: int, *, directory: Path | str,
+def finish_batch(session: Session, job_id: int, *, directory: Where,
                  now: Callable[[], dt.datetime], failure: str | None = None) -> BatchJob | None:
     """After every part: write the ZIP of the staged records, or record why the batch failed.
 
     The ZIP holds the PDFs in the batch's order and the manifest, byte for byte what one job
     rendering everything would write. The batch fails instead when ``failure`` says a part
     failed (its worker may have died before it could say so itself), when a record is missing,
-    or when writing the ZIP fails. The staging directory is removed either way; a batch that
+    or when writing the ZIP fails. The staging folder is removed either way; a batch that
     failed or finished already is left as it is.
 
     Returns:
         The batch (done or failed), or None when there is no such batch.
     """
-    folder = staging_dir(directory, job_id)
+    folder = as_folder(directory)
     try:
         job = fresh(session, job_id)
         if job is None or job.state not in (BatchState.QUEUED, BatchState.RUNNING):
             return job
         ids, stamp = list(job.application_ids), to_jst(job.created_at).timetuple()[:6]
         if failure is None:
-            failure = _write_result(session, job_id, Path(directory), ids, stamp, now)
+            failure = _write_result(session, job_id, folder, ids, stamp, now)
         if failure is not None:
             fail_batch(session, job_id, failure, now=now)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(folder, staging_name(job_id))
     return fresh(session, job_id)
 
 
@@ -316,17 +320,18 @@ def fail_batch(session: Session, job_id: int, error: str, *,
     return bool(marked)
 
 
-def prune(session: Session, directory: Path | str, *, now: dt.datetime,
+def prune(session: Session, directory: Where, *, now: dt.datetime,
           retention: dt.timedelta, deadline: dt.timedelta) -> Pruned:
     """Fail the lost jobs, expire the old results, then remove what no job needs any more.
 
     Batches and single documents alike; safe to run at any time and as often as wanted (from
     cron): a job still under way is never touched, and a second run finds nothing to do.
     """
+    folder = as_folder(directory)
     lost = fail_lost(session, now=now, deadline=deadline)
-    expired = expire(session, directory, now=now, retention=retention)
-    return Pruned(expired=expired, removed=sweep(session, directory, now=now,
-                                                 retention=retention), lost=lost)
+    expired = expire(session, folder, now=now, retention=retention)
+    return Pruned(expired=expired, removed=sweep(session, folder, now=now, retention=retention),
+                  lost=lost)
 
 
 def fail_lost(session: Session, *, now: dt.datetime, deadline: dt.timedelta,
@@ -355,7 +360,7 @@ def fail_lost(session: Session, *, now: dt.datetime, deadline: dt.timedelta,
     return lost
 
 
-def expire(session: Session, directory: Path | str, *, now: dt.datetime,
+def expire(session: Session, directory: Where, *, now: dt.datetime,
            retention: dt.timedelta) -> int:
     """Delete the ZIPs and documents finished more than ``retention`` ago.
 
@@ -373,35 +378,44 @@ def expire(session: Session, directory: Path | str, *, now: dt.datetime,
             sa.update(BatchJob).where(BatchJob.id == job_id, BatchJob.result_path == name)
             .values(result_path=None).execution_options(synchronize_session=False))
         session.commit()
-        (Path(directory) / name).unlink(missing_ok=True)  # after the row: never a dead link
+        as_folder(directory).remove(name)  # after the row: never a dead link
     return len(old)
 
 
-def sweep(session: Session, directory: Path | str, *, now: dt.datetime,
+def sweep(session: Session, directory: Where, *, now: dt.datetime,
           retention: dt.timedelta) -> int:
-    """Remove the batch directory's entries no job needs: the staging folders and partial files
+    """Remove the batch folder's entries no job needs: the staging folders and partial files
     of jobs that ended, files of expired jobs and, ``retention`` after they were last changed,
     files of jobs the database does not know. Returns how many entries were removed."""
-    folder = Path(directory)
-    entries = {path: int(match["id"]) for path in (folder.iterdir() if folder.is_dir() else ())
-               if (match := ENTRY.fullmatch(path.name))}
+    folder = as_folder(directory)
+    changed = folder.entries()
+    entries = {name: int(match["id"]) for name in changed if (match := ENTRY.fullmatch(name))}
     with reading(session):
         jobs = {row.id: row for row in session.execute(
             sa.select(BatchJob.id, BatchJob.state, BatchJob.result_path)
             .where(BatchJob.id.in_(set(entries.values()))))}
     session.commit()
     removed = 0
-    for path, job_id in sorted(entries.items()):
+    for name, job_id in sorted(entries.items()):
         job = jobs.get(job_id)
         if job is None:
-            needed = _changed_at(path) >= now - retention
+            needed = changed[name] >= now - retention
         else:
             needed = job.state in (BatchState.QUEUED, BatchState.RUNNING) or (
-                job.state is BatchState.DONE and job.result_path == path.name)
+                job.state is BatchState.DONE and job.result_path == name)
         if not needed:
-            _remove(path)
+            folder.remove(name)
             removed += 1
     return removed
+
+
+def discard(folder: Folder, name: str) -> None:
+    """Remove what a job leaves behind; should the storage refuse (a bucket out of reach), the
+    job still ends as it must, and ``prune`` removes the leftover later."""
+    try:
+        folder.remove(name)
+    except OSError:
+        logger.warning("%s was left in %s for `batches prune`", name, folder, exc_info=True)
 
 
 def claim(session: Session, job_id: int, now: dt.datetime) -> bool:
@@ -449,41 +463,24 @@ def _kind_of(error: BaseException, default: Failure) -> Failure:
     return default
 
 
-def _changed_at(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.lstat().st_mtime, dt.UTC)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def _stage(folder: Path, application_id: int, pdf: bytes, entry: dict[str, object],
-           letters: dict[str, bytes]) -> None:
+def _stage(folder: Folder, staging: str, application_id: int, pdf: bytes,
+           entry: dict[str, object], letters: dict[str, bytes]) -> None:
     """Write one record's PDF and letters, then its manifest entry: the entry marks the record
-    as done."""
-    (folder / f"{application_id}.pdf").write_bytes(pdf)
+    as done (each file is written whole or not at all)."""
+    folder.write(f"{staging}/{application_id}.pdf", pdf)
     for kind, letter in letters.items():
-        (folder / f"{application_id}-{kind}.pdf").write_bytes(letter)
-    marker = folder / f"{application_id}.json"
-    partial = marker.with_suffix(".json.part")
-    partial.write_text(json.dumps(entry), encoding="utf-8")
-    os.replace(partial, marker)
+        folder.write(f"{staging}/{application_id}-{kind}.pdf", letter)
+    folder.write(f"{staging}/{application_id}.json", json.dumps(entry).encode("utf-8"))
 
 
-def _write_result(session: Session, job_id: int, directory: Path, ids: list[int],
+def _write_result(session: Session, job_id: int, folder: Folder, ids: list[int],
                   stamp: tuple[int, ...], now: Callable[[], dt.datetime]) -> str | None:
     """Zip the staged records and mark the batch done; the error instead if that fails."""
-    staged = staging_dir(directory, job_id)
-    partial = directory / f".batch-{job_id}.zip.part"
-    final = directory / f"batch-{job_id}.zip"
+    final = f"batch-{job_id}.zip"
     try:
-        private_dir(directory)
-        _write_zip(staged, ids, partial, stamp)
-        os.replace(partial, final)
-        digest, size = _file_digest(final)
+        with folder.writer(final) as handle:
+            _write_zip(folder, staging_name(job_id), ids, handle, stamp)
+            digest, size = _digest(handle)
         db.begin_write(session)
         # Every record is in the ZIP, so done = total even if a part died between staging a
         # record and counting it.
@@ -491,7 +488,7 @@ def _write_result(session: Session, job_id: int, directory: Path, ids: list[int]
             sa.update(BatchJob)
             .where(BatchJob.id == job_id, BatchJob.state == BatchState.RUNNING)
             .values(state=BatchState.DONE, done=BatchJob.total, finished_at=now(),
-                    result_path=final.name, result_sha256=digest, result_size=size)
+                    result_path=final, result_sha256=digest, result_size=size)
             .execution_options(synchronize_session=False)).rowcount
         session.commit()
         if not marked:
@@ -499,28 +496,28 @@ def _write_result(session: Session, job_id: int, directory: Path, ids: list[int]
     except Exception as error:
         logger.exception("batch %s failed", job_id)
         session.rollback()
-        for path in (partial, final):
-            path.unlink(missing_ok=True)
+        discard(folder, final)
         return describe_error(error, Failure.WRITE)
     return None
 
 
-def _write_zip(staged: Path, ids: list[int], path: Path, stamp: tuple[int, ...]) -> None:
+def _write_zip(folder: Folder, staging: str, ids: list[int], handle: BinaryIO,
+               stamp: tuple[int, ...]) -> None:
     rows: list[tuple[str, str, str]] = []
     letter_rows: list[tuple[str, str, str]] = []
-    with open_private(path) as handle, zipfile.ZipFile(handle, "w") as archive:
+    with zipfile.ZipFile(handle, "w") as archive:
         for application_id in ids:
-            marker = staged / f"{application_id}.json"
-            if not marker.is_file():
-                raise LookupError(f"application {application_id} was not rendered")
-            entry = json.loads(marker.read_text(encoding="utf-8"))
-            pdf = (staged / f"{application_id}.pdf").read_bytes()
+            try:
+                entry = json.loads(folder.read(f"{staging}/{application_id}.json"))
+            except FileNotFoundError:
+                raise LookupError(f"application {application_id} was not rendered") from None
+            pdf = folder.read(f"{staging}/{application_id}.pdf")
             # PDFs are compressed already: stored as they are, byte for byte.
             archive.writestr(_entry(file_name(entry["reference"]), stamp), pdf)
             rows.append((entry["reference"], hashlib.sha256(pdf).hexdigest(),
                          entry["snapshot_sha256"]))
             for kind in entry["letters"]:
-                letter = (staged / f"{application_id}-{kind}.pdf").read_bytes()
+                letter = folder.read(f"{staging}/{application_id}-{kind}.pdf")
                 name = file_name(f"{entry['reference']}-{kind}")
                 archive.writestr(_entry(name, stamp), letter)
                 letter_rows.append((entry["reference"], name, hashlib.sha256(letter).hexdigest()))
@@ -566,7 +563,9 @@ def manifest(rows: list[tuple[str, str, str]],
     return buffer.getvalue().encode("utf-8")
 
 
-def _file_digest(path: Path) -> tuple[str, int]:
-    with path.open("rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256")
-    return digest.hexdigest(), path.stat().st_size
+def _digest(handle: BinaryIO) -> tuple[str, int]:
+    """The SHA-256 and size of what was written to ``handle``, read back from its start."""
+    handle.flush()
+    handle.seek(0)
+    digest = hashlib.file_digest(handle, "sha256")
+    return digest.hexdigest(), handle.tell()

@@ -4,7 +4,7 @@ A review packet or an audit record whose render hits the request's time limit is
 job of one application: a BatchJob whose criteria name the document ({"document": kind})
 instead of a search, so the batches' runners (grants.jobs), states and progress counting carry
 it. Only its requester may see it, and each view checks that they still may see the document
-itself. The PDF is kept as ``document-<id>.pdf`` in the batch directory; what the download's
+itself. The PDF is kept as ``document-<id>.pdf`` in the batch folder; what the download's
 audit event says about it besides its bytes (a packet's appended and skipped PDFs) is kept in
 the job's criteria under "audit" when it is done. Failures, lost jobs and the retention period
 are the batches' (grants.services.batches.prune); a failed or expired document is asked for
@@ -16,19 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from grants import db
-from grants.filemodes import open_private, private_dir
 from grants.models import Application, BatchJob, BatchState, User
 from grants.models.batches import DOCUMENT_KEY, DocumentKind
 from grants.services import batches
+from grants.storage import as_folder
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +60,9 @@ def audit_data(job: BatchJob) -> dict[str, Any]:
     return dict(job.criteria.get(AUDIT_KEY, {}))
 
 
-def build_document(session: Session, job_id: int, *, directory: Path | str,
+def build_document(session: Session, job_id: int, *, directory: batches.Where,
                    render: RenderDocument, now: Callable[[], dt.datetime]) -> BatchJob | None:
-    """Render a queued job's document into ``directory`` and mark the job done, or failed.
+    """Render a queued job's document into the batch folder and mark the job done, or failed.
 
     Commits, like batches.build_batch: the progress page must see the job move. The render
     runs in a read transaction (SQLite has one writer, and a render takes a while). A failure
@@ -79,23 +77,18 @@ def build_document(session: Session, job_id: int, *, directory: Path | str,
     job = batches.fresh(session, job_id)
     if job is None or not claimed:
         return job
-    final = Path(directory) / f"document-{job_id}.pdf"
-    partial = final.with_name(f".{final.name}.part")
+    folder, final = as_folder(directory), f"document-{job_id}.pdf"
     stage = batches.Failure.RENDER
     try:
         with batches.reading(session):
             pdf, audit = render(session, job)
         stage = batches.Failure.WRITE
-        private_dir(directory)
-        with open_private(partial) as handle:
-            handle.write(pdf)
-        os.replace(partial, final)
-        _mark_done(session, job, final.name, pdf, audit, now())
+        folder.write(final, pdf)
+        _mark_done(session, job, final, pdf, audit, now())
     except Exception as error:
         logger.exception("document job %s failed", job_id)
         session.rollback()
-        for path in (partial, final):
-            path.unlink(missing_ok=True)
+        batches.discard(folder, final)
         batches.fail_batch(session, job_id, batches.describe_error(error, stage), now=now)
     return batches.fresh(session, job_id)
 

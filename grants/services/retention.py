@@ -73,7 +73,7 @@ from grants.models import (
 )
 from grants.services.audit import AuditTag, record
 from grants.services.programs import definition_of
-from grants.storage import LocalStorage
+from grants.storage import Storage
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ def _blank_rows(session: Session, model: type, condition: sa.ColumnElement[bool]
     return changed
 
 
-def remove_files(session: Session, storage: LocalStorage, sha256s: list[str]) -> list[str]:
+def remove_files(session: Session, storage: Storage, sha256s: list[str]) -> list[str]:
     """Remove from storage each file that no attachment refers to (checked again now: the same
     bytes may have been uploaded since the purge); return the SHA-256 of those removed.
 
@@ -320,7 +320,7 @@ def remove_files(session: Session, storage: LocalStorage, sha256s: list[str]) ->
     referenced = _referenced(session, set(sha256s))
     removed = [sha256 for sha256 in sha256s if sha256 not in referenced]
     for sha256 in removed:
-        storage.path(sha256).unlink(missing_ok=True)
+        storage.delete(sha256)
     return removed
 
 

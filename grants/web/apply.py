@@ -32,7 +32,7 @@ from grants.forms.builder import (
 from grants.models import Application, Organization
 from grants.services import apply, decide
 from grants.services.programs import definition_of
-from grants.storage import LocalStorage
+from grants.storage import Storage, stores_of
 from grants.templating import answer_labels
 from grants.web import kept, limits, uploads
 from grants.web.access import Permission, has_permission, load_application, require
@@ -62,8 +62,8 @@ def expected_version(field: HiddenField) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else -1
 
 
-def storage() -> LocalStorage:
-    return LocalStorage(current_app.config["STORAGE_DIR"])
+def storage() -> Storage:
+    return stores_of(current_app).files
 
 
 def locale() -> str:

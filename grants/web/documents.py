@@ -32,6 +32,7 @@ from grants.models.batches import DocumentKind
 from grants.rendering import RenderTimeout, within_request
 from grants.services import batches, document_jobs
 from grants.services.batches import Failure
+from grants.storage import stores_of
 
 T = TypeVar("T")
 REFRESH_SECONDS = "3"  # the job's page reloads itself this often while the job runs
@@ -80,11 +81,14 @@ def job_page(job: BatchJob, application: Application, *, back: str, download: st
 
 
 def kept_pdf(job: BatchJob) -> bytes:
-    """A done job's PDF; 404 while it is not ready (or when it failed)."""
-    path = batches.result_file(job, current_app.config["BATCH_DIR"])
-    if path is None:
+    """A done job's PDF; 404 while it is not ready (or when it failed, or is gone)."""
+    name = batches.result_name(job)
+    if name is None:
         abort(404)
-    return path.read_bytes()
+    try:
+        return stores_of(current_app).batches.read(name)
+    except FileNotFoundError:
+        abort(404)
 
 
 def settle(job: BatchJob) -> BatchJob:

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, abort, current_app, send_file
 from werkzeug.wrappers import Response
 
-from grants.storage import LocalStorage
+from grants.storage import stores_of
 from grants.web.access import Permission, load_application, load_assignment, require
 
 bp = Blueprint("files", __name__)
@@ -36,11 +36,14 @@ def download_for_review(assignment_id: int, sha256: str) -> Response:
 
 
 def send_stored(sha256: str, mime_type: str, filename: str) -> Response:
-    """Send a stored file as a download that the browser never renders in the app's origin."""
-    storage = LocalStorage(current_app.config["STORAGE_DIR"])
-    response = send_file(
-        storage.open(sha256), mimetype=mime_type, as_attachment=True, download_name=filename
-    )
+    """Send a stored file as a download that the browser never renders in the app's origin.
+
+    The bytes stream through the app from the local folder or the bucket (never a presigned
+    URL): every byte goes out after the caller's access check, with these headers, and the
+    bucket need not be reachable from the browser.
+    """
+    stream = stores_of(current_app).files.open(sha256)
+    response = send_file(stream, mimetype=mime_type, as_attachment=True, download_name=filename)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 

@@ -81,7 +81,7 @@ def test_build_batch_counts_progress_and_writes_the_manifest(session, make_user,
     assert built.state is BatchState.DONE and built.done == 3
     assert seen == [0, 1, 2]
     assert built.started_at == NOW and built.finished_at == NOW
-    path = batches.result_file(built, tmp_path)
+    path = tmp_path / batches.result_name(built)
     assert path == tmp_path / f"batch-{job.id}.zip"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no partial file left
     archive = zipfile.ZipFile(path)
@@ -108,7 +108,7 @@ def test_build_batch_failure_is_recorded_and_leaves_no_file(session, make_user, 
     assert built.error == "render: RuntimeError: the PDF renderer is not available"
     assert built.done == 1 and built.result_path is None
     assert list(tmp_path.iterdir()) == []
-    assert batches.result_file(built, tmp_path) is None
+    assert batches.result_name(built) is None
 
 
 def test_build_batch_leaves_a_batch_that_is_not_queued_alone(session, make_user, three,
@@ -162,7 +162,7 @@ def test_parts_in_any_order_make_the_same_zip_as_one_go(session, make_user, thre
         session.refresh(in_parts)
         assert in_parts.state is BatchState.RUNNING and in_parts.started_at == NOW
     assert in_parts.done == 3  # each record counted once
-    staged = batches.staging_dir(tmp_path, in_parts.id)
+    staged = tmp_path / batches.staging_name(in_parts.id)
     assert sorted(p.name for p in staged.iterdir()) == sorted(
         f"{i}.{ext}" for i in in_parts.application_ids for ext in ("pdf", "json"))
 
