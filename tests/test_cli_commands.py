@@ -152,6 +152,10 @@ def test_init_takes_the_awards_through_every_stage_after_the_decision(instance):
     assert sorted(_query(instance, "SELECT state FROM assets")) == [("held",), ("repurposed",)]
     assert _query(instance, "SELECT state FROM asset_disposals") == [("approved",)]
     assert _query(instance, "SELECT state FROM change_requests") == [("pending",)]
+    lines = {line["description"] for (saved,) in _query(instance, "SELECT lines FROM "
+                                                       "completion_reports")
+             for line in json.loads(saved)}  # each in its category's Japanese title
+    assert "ICT機器・設備の実績" in lines and not any("_" in line for line in lines)
 
 
 def test_init_again_adds_nothing_and_the_audit_chain_holds(instance):

@@ -290,6 +290,15 @@ TEMPLATES = {
     "final-amount-fixed": ({"application": APPLICATION, "report": SimpleNamespace(number=1),
                             "final": SimpleNamespace(amount_yen=3_900_000, to_return_yen=100_000)},
                            "/applications/7/final-amount-letter.pdf"),
+    "disposal-requested": ({"application": SimpleNamespace(
+        id=7, reference="G26-0001-0007", organization=SimpleNamespace(name="札幌市")),
+        "asset": SimpleNamespace(id=3, name="配信サーバ"), "disposal": SimpleNamespace(
+            planned_on=dt.date(2027, 7, 15), repayment_yen=346_666, reason="老朽化")},
+        "/manage/applications/7/assets/3"),
+    "disposal-decided": ({"application": APPLICATION, "asset": SimpleNamespace(
+        id=3, name="配信サーバ"), "disposal": SimpleNamespace(
+            state="approved", planned_on=dt.date(2027, 7, 15), repayment_yen=346_666,
+            decision_reason=None)}, "/applications/7/assets/3"),
     "followup-reminder": ({"application": APPLICATION, "kind": "overdue",
                            "followup": SimpleNamespace(fiscal_year=2027, year_number=1,
                                                        due_on=dt.date(2028, 6, 30))},

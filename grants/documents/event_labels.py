@@ -53,6 +53,7 @@ TAG_LABELS: dict[str, Any] = {
     AuditTag.DISPOSAL_APPROVE: _l("Asset disposal approved"),
     AuditTag.DISPOSAL_REFUSE: _l("Asset disposal refused"),
     AuditTag.DISPOSAL_RECORD: _l("Asset disposal recorded after its restriction period"),
+    AuditTag.DISPOSAL_WITHDRAW: _l("Asset disposal request withdrawn"),
     AuditTag.FOLLOWUP_FILE: _l("Follow-up report filed"),
     AuditTag.FOLLOWUP_REMIND: _l("Follow-up reminder queued"),
     AuditTag.PURGE_REFUSE: _l("Purge refused: inside retention"),

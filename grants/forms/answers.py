@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +15,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from grants.domain.amounts import MAX_AMOUNT, AmountProblem, parse_count, parse_yen
+from grants.domain.dates import parse_date
 
 ORGANIZATION_KIND_LABELS = {
     "local_government": _l("Local government (地方公共団体)"),
@@ -75,19 +75,18 @@ class IntegerAnswerField(StringField):
 
 
 class DateAnswerField(StringField):
-    """A date as YYYY-MM-DD (also 2026/10/01 or full-width digits); stored as ISO text."""
+    """A date as people type it (see ``grants.domain.dates``: 2026-10-01, 2026/10/1, full-width
+    digits); stored as ISO text."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.raw = valuelist[0] if valuelist else ""
-        text = unicodedata.normalize("NFKC", self.raw).strip().replace("/", "-")
-        if not text:
-            self.data = None
+        self.data = None
+        if not unicodedata.normalize("NFKC", self.raw).strip():
             return
-        try:
-            self.data = dt.date.fromisoformat(text).isoformat()
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Enter a date such as 2026-10-01.")) from None
+        day = parse_date(self.raw)
+        if day is None:
+            raise ValueError(_l("Enter a date such as 2026-10-01."))
+        self.data = day.isoformat()
 
     def _value(self) -> str:
         if getattr(self, "raw", None) and self.data is None:

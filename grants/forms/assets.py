@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
+from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from grants.domain.text import has_visible_text
@@ -55,6 +55,9 @@ class DisposalRecordForm(FlaskForm):
 
 
 class DisposalDecisionForm(FlaskForm):
+    # The request the page showed: a decision never lands on one made since (withdrawn, asked
+    # again).
+    disposal = HiddenField()
     outcome = RadioField(_l("Decision on the request"), choices=options(
         [("approve", _l("Approve: the repayment shown is due")),
          ("refuse", _l("Refuse: the asset stays as it is"))]), validators=[DataRequired()])

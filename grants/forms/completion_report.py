@@ -22,6 +22,9 @@ from grants.services.completion_reports import Contents
 
 TEXT_LIMIT = 4000
 OUTCOME_LIMIT = 8000
+# Jobs one project created: ten million is a seventh of Japan's workforce, far beyond any
+# project, and within the 32-bit column that keeps the count (2,147,483,647).
+MAX_JOBS = 10_000_000
 EQUIPMENT_ROWS = 100
 LINE_ROWS = 100  # for a program without a budget_lines field (its own limit otherwise)
 
@@ -55,7 +58,8 @@ class EquipmentRowForm(Form):
 
 class ReportForm(FlaskForm):
     lock_version = HiddenField()
-    jobs_created = IntegerAnswerField(_l("Jobs created (people)"), validators=[Bounds(0, None)])
+    jobs_created = IntegerAnswerField(_l("Jobs created (people)"),
+                                      validators=[Bounds(0, MAX_JOBS)])
     outcome = TextAreaField(_l("What the project achieved"),
                             validators=[Optional(), Length(max=OUTCOME_LIMIT)])
     categories: tuple[str, ...] = ()

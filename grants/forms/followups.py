@@ -17,6 +17,10 @@ from grants.forms.answers import Bounds, IntegerAnswerField, options
 from grants.forms.review import VisibleText
 from grants.templating import localized
 
+# Users in a year: a service may count uses rather than people, so more than Japan's population
+# is possible; two thousand million stays within the 32-bit column (2,147,483,647).
+MAX_USERS = 2_000_000_000
+
 OPERATING_LABELS = {
     "yes": _l("Yes, operating"),
     "partly": _l("Partly operating"),
@@ -34,7 +38,7 @@ class FollowupForm(FlaskForm):
     users = IntegerAnswerField(
         _l("Users in the year"),
         description=_l("People or organizations who used the service in the fiscal year."),
-        validators=[Optional(), Bounds(0, None)])
+        validators=[Optional(), Bounds(0, MAX_USERS)])
     note = TextAreaField(_l("Remarks"), validators=[Optional(), Length(max=4000)])
 
     def validate_stop_reason(self, field: Any) -> None:

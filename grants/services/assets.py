@@ -1,9 +1,12 @@
 """The asset register (財産管理台帳): entered when the final amount is fixed, then disposals.
 
 Inside an asset's restriction (処分制限期間) the grantee asks to dispose of or repurpose it; the
-repayment is computed with the request (grants.domain.assets) and the officer approves or
-refuses it. After the restriction no approval is needed: the grantee records the disposal, kept
-as a disposal row decided at once by nobody, with no repayment. Every step is an audit event.
+repayment is computed with the request (grants.domain.assets), the officers are told, and one
+approves or refuses it (the grantee's members are told, the repayment due with an approval),
+unless the grantee withdraws the request first. After the restriction no approval is needed: the
+grantee records the disposal, kept as a disposal row decided at once by nobody, with no
+repayment. Every step is an audit event, taken under the application's row lock, so two at once
+(a double click) never make two requests or two decisions.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from grants import emails
 from grants.domain import assets as rules
 from grants.domain import workflow
 from grants.domain.definitions import JST
@@ -30,7 +34,10 @@ from grants.models import (
     FinalAmount,
     User,
 )
+from grants.services import grant_decisions
 from grants.services.audit import AuditTag, record
+from grants.services.locking import lock_application
+from grants.services.membership import members
 from grants.services.programs import definition_of
 
 STATE_AFTER = {DisposalKind.DISPOSE: AssetState.DISPOSED,
@@ -50,7 +57,7 @@ class AlreadyPending(DomainError):
 
 
 class NotPending(DomainError):
-    """The request was decided already."""
+    """The request was decided or withdrawn already."""
 
 
 class ReasonRequired(DomainError):
@@ -70,7 +77,8 @@ def register_from_report(session: Session, application: Application, report: Com
     """Enter the report's items at or above the program's threshold, at FIX_AMOUNT.
 
     The grant's share of each item is the final amount's share of the eligible actual cost
-    (`computation["eligible_total_yen"]` of the FinalAmount; without it, of the report's lines).
+    (`computation["eligible_total_yen"]` of the FinalAmount; without it, of the report's lines),
+    or of the items' total cost where that is more (`grants.domain.assets.share_base`).
 
     Raises:
         NoFinalAmount: the application has no FinalAmount row yet.
@@ -82,13 +90,14 @@ def register_from_report(session: Session, application: Application, report: Com
     if eligible is None:
         eligible = sum(int(line["amount_yen"]) for line in report.lines)
     post_award = definition_of(application.program_version).post_award
+    base = rules.share_base(eligible, (rules.Item.from_dict(item) for item in report.equipment))
     registered = []
     for item in rules.registered_items(report.equipment, post_award.asset_threshold_yen):
         years = post_award.useful_life(item.kind).years
         asset = Asset(application_id=application.id, report_id=report.id, name=item.name,
                       kind=item.kind, acquired_on=item.acquired_on, cost_yen=item.cost_yen,
                       subsidized_yen=rules.subsidized_share(item.cost_yen, final.amount_yen,
-                                                            eligible),
+                                                            base),
                       useful_life_years=years,
                       restricted_until=rules.restricted_until(item.acquired_on, years))
         session.add(asset)
@@ -98,7 +107,8 @@ def register_from_report(session: Session, application: Application, report: Com
                data={"asset_id": asset.id, "name": asset.name, "kind": asset.kind,
                      "acquired_on": asset.acquired_on.isoformat(), "cost_yen": asset.cost_yen,
                      "subsidized_yen": asset.subsidized_yen, "final_yen": final.amount_yen,
-                     "eligible_total_yen": eligible, "useful_life_years": years,
+                     "eligible_total_yen": eligible, "share_base_yen": base,
+                     "useful_life_years": years,
                      "restricted_until": asset.restricted_until.isoformat()})
         registered.append(asset)
     return registered
@@ -132,6 +142,15 @@ def working(asset: Asset, day: dt.date) -> rules.Repayment:
     return rules.repayment(asset.subsidized_yen, asset.acquired_on, asset.useful_life_years, day)
 
 
+def _locked(session: Session, asset: Asset) -> Application:
+    """The asset's application, locked, with the asset and its disposals read again after the
+    lock: a request that waited for another one sees what that one did."""
+    application = asset.application
+    lock_application(session, application)
+    session.refresh(asset)
+    return application
+
+
 def _check_holdable(asset: Asset, reason: str) -> str:
     if asset.state is not AssetState.HELD:
         raise NotHeld("not_held")
@@ -155,7 +174,7 @@ def request_disposal(session: Session, asset: Asset, *, kind: DisposalKind,
         DayRefused: "no_approval_needed" (the restriction is over on that day, or today), or
             "in_the_past" (the planned day is before today).
     """
-    application = asset.application
+    application = _locked(session, asset)
     application.state = workflow.fire(application.state, Action.REQUEST_DISPOSAL, actor.role)
     text = _check_holdable(asset, reason)
     today = now.astimezone(JST).date()
@@ -174,6 +193,9 @@ def request_disposal(session: Session, asset: Asset, *, kind: DisposalKind,
            data={"asset_id": asset.id, "disposal_id": disposal.id, "kind": str(kind),
                  "planned_on": planned_on.isoformat(), "reason": text,
                  "computation": disposal.computation})
+    grant = grant_decisions.grant_of(session, application)
+    grant_decisions.tell_officers(session, "disposal-requested", grant, now=now, asset=asset,
+                                  disposal=disposal)
     return disposal
 
 
@@ -188,7 +210,7 @@ def record_disposal(session: Session, asset: Asset, *, kind: DisposalKind,
         DayRefused: "approval_needed" (the restriction still runs today, or on that day), or
             "in_the_future" (a disposal is recorded once it happened).
     """
-    application = asset.application
+    application = _locked(session, asset)
     application.state = workflow.fire(application.state, Action.REQUEST_DISPOSAL, actor.role)
     text = _check_holdable(asset, reason)
     today = now.astimezone(JST).date()
@@ -213,21 +235,51 @@ def record_disposal(session: Session, asset: Asset, *, kind: DisposalKind,
     return disposal
 
 
+def _locked_pending(session: Session, disposal: AssetDisposal) -> Application:
+    """The request's application, locked, once the request and its asset are read again and
+    found still pending and held (a second click waits for the first, then is refused)."""
+    application = _locked(session, disposal.asset)
+    session.refresh(disposal)
+    if disposal.state is not ChangeState.PENDING:
+        raise NotPending("disposal_not_pending")
+    if disposal.asset.state is not AssetState.HELD:
+        raise NotHeld("not_held")
+    return application
+
+
+def withdraw(session: Session, disposal: AssetDisposal, *, actor: User,
+             now: dt.datetime) -> None:
+    """The grantee takes back a request the officer has not decided.
+
+    Raises:
+        TransitionNotAllowed: the application is not completed, or `actor` is no grantee.
+        NotPending: the request was decided or withdrawn already.
+        NotHeld: the asset is disposed of or repurposed already.
+    """
+    application = _locked_pending(session, disposal)
+    workflow.fire(application.state, Action.REQUEST_DISPOSAL, actor.role)
+    disposal.state, disposal.decided_at, disposal.decided_by_id = (ChangeState.WITHDRAWN, now,
+                                                                   actor.id)
+    session.flush()
+    record(session, AuditTag.DISPOSAL_WITHDRAW, subject_type="application",
+           subject_id=application.id, actor=actor, now=now,
+           data={"asset_id": disposal.asset_id, "disposal_id": disposal.id})
+
+
 def decide(session: Session, disposal: AssetDisposal, *, approve: bool, reason: str,
            actor: User, now: dt.datetime) -> None:
     """The officer's decision on a request; approved, the asset is disposed of or repurposed
-    and the repayment computed with the request is due.
+    and the repayment computed with the request is due. The grantee's members are told.
 
     Raises:
         TransitionNotAllowed: the application is not completed, or `actor` is no officer.
-        NotPending: the request was decided already.
+        NotPending: the request was decided or withdrawn already.
+        NotHeld: the asset is disposed of or repurposed already.
         ReasonRequired: a refusal without a reason.
     """
+    application = _locked_pending(session, disposal)
     asset = disposal.asset
-    application = asset.application
     application.state = workflow.fire(application.state, Action.DECIDE_DISPOSAL, actor.role)
-    if disposal.state is not ChangeState.PENDING:
-        raise NotPending("disposal_not_pending")
     text = visible_or_none(reason)
     if text is None and not approve:
         raise ReasonRequired("reason_required")
@@ -241,3 +293,7 @@ def decide(session: Session, disposal: AssetDisposal, *, approve: bool, reason: 
            data={"asset_id": asset.id, "disposal_id": disposal.id, "reason": text,
                  "asset_state": str(asset.state), "repayment_yen":
                      disposal.repayment_yen if approve else 0})
+    for person in members(session, application.organization):
+        if person.active and person.acts_for_organization:
+            emails.queue(session, "disposal-decided", person, now=now, application=application,
+                         asset=asset, disposal=disposal)

@@ -83,6 +83,7 @@ class AuditTag(enum.StrEnum):
     DISPOSAL_APPROVE = "manage:disposal:approve"
     DISPOSAL_REFUSE = "manage:disposal:refuse"
     DISPOSAL_RECORD = "apply:disposal:record"  # after the restriction: no approval needed
+    DISPOSAL_WITHDRAW = "apply:disposal:withdraw"  # the grantee takes a pending request back
     FOLLOWUP_FILE = "apply:followup:file"
     FOLLOWUP_REMIND = "system:followup:remind"
     PURGE_REFUSE = "admin:application:purge_refuse"

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from grants import emails
+from grants.domain import assets as equipment_rules
 from grants.domain import workflow
 from grants.domain.definitions import Program
 from grants.domain.errors import DomainError
@@ -39,6 +40,7 @@ from grants.models import (
 from grants.models.applications import EVIDENCE_PREFIX
 from grants.services import grant_decisions, plan_changes
 from grants.services.audit import AuditTag, record
+from grants.services.locking import lock_application
 from grants.services.plans import plan_in_force
 from grants.services.programs import definition_of
 
@@ -71,12 +73,16 @@ class Problem(StrEnum):
     REASON_MISSING = "reason_missing"
     JOBS_MISSING = "jobs_missing"
     CHANGE_PENDING = "change_pending"  # the plan it reports against may still change
+    EQUIPMENT_OVER_PURCHASES = "equipment_over_purchases"  # items no purchase line paid for
+    EQUIPMENT_OUTSIDE_PERIOD = "equipment_outside_period"  # `item` acquired outside the period
 
 
 @dataclass(frozen=True)
 class SubmitProblem:
     problem: Problem
     category: str | None = None
+    item: dict[str, Any] | None = None  # the equipment item a problem is about
+    equipment: equipment_rules.EquipmentCheck | None = None  # with the equipment problems
 
 
 class SubmissionRefused(DomainError):
@@ -116,8 +122,11 @@ def reports(session: Session, application: Application) -> list[CompletionReport
 
 
 def latest(session: Session, application: Application) -> CompletionReport | None:
+    """The last report, as the database has it now (a report this session read before is
+    read again: after the row lock, another request may have filed or answered it)."""
     return session.scalar(sa.select(CompletionReport).filter_by(application_id=application.id)
-                          .order_by(CompletionReport.number.desc()).limit(1))
+                          .order_by(CompletionReport.number.desc()).limit(1)
+                          .execution_options(populate_existing=True))
 
 
 def draft_of(session: Session, application: Application) -> CompletionReport | None:
@@ -177,15 +186,24 @@ def evidence(application: Application, report: CompletionReport | None) -> list[
     return [attachment for attachment in application.attachments if attachment.field_id == slot]
 
 
-def problems(program: Program, report: CompletionReport,
-             table: VarianceTable) -> list[SubmitProblem]:
+def problems(program: Program, report: CompletionReport, table: VarianceTable,
+             period: tuple[dt.date, dt.date]) -> list[SubmitProblem]:
     """What stops a draft from being filed: no cost line, a missing reason for a variance over
-    the threshold, the jobs created where the program requires them."""
+    the threshold, the jobs created where the program requires them, equipment that no line
+    bought outright paid for or that was acquired outside the project `period` (its first and
+    last day)."""
     found = [] if report.lines else [SubmitProblem(Problem.NO_LINES)]
     found += [SubmitProblem(Problem.REASON_MISSING, category)
               for category in table.missing_reasons(report.variance_reasons)]
     if program.post_award.jobs_required and report.jobs_created is None:
         found.append(SubmitProblem(Problem.JOBS_MISSING))
+    items = [equipment_rules.Item.from_dict(item) for item in report.equipment]
+    check = equipment_rules.check_equipment(
+        items, report.lines, {c.id for c in program.budget.categories if c.equipment}, *period)
+    if check.over_purchases:
+        found.append(SubmitProblem(Problem.EQUIPMENT_OVER_PURCHASES, equipment=check))
+    found += [SubmitProblem(Problem.EQUIPMENT_OUTSIDE_PERIOD, item=report.equipment[index],
+                            equipment=check) for index in check.outside_period]
     return found
 
 
@@ -276,15 +294,19 @@ def submit(session: Session, application: Application, report: CompletionReport,
     """File the draft against the plan in force and tell the officer.
 
     Raises:
-        SubmissionRefused: no lines, a reason or the jobs missing, or a change request of the
-            plan still waiting for the officer (nothing changes).
+        SubmissionRefused: see `problems`, or a change request of the plan still waiting for
+            the officer (nothing changes).
+        NotRunning: the report was filed already (a second click, another tab).
         TransitionNotAllowed: the project is not running.
     """
+    lock_application(session, application)
+    session.refresh(report)
     _require_draft(report)
     plan = plan_in_force(session, application)
     program = definition_of(application.program_version)
     table = variance_table(program, plan.category_amounts, report.lines)
-    found = problems(program, report, table)
+    grant = grant_decisions.grant_of(session, application)
+    found = problems(program, report, table, (grant.project_start, plan.project_end))
     if plan_changes.pending(session, application) is not None:
         found.append(SubmitProblem(Problem.CHANGE_PENDING))
     if found:
@@ -300,9 +322,7 @@ def submit(session: Session, application: Application, report: CompletionReport,
                  "variance_reasons": report.variance_reasons, "jobs_created": report.jobs_created,
                  "equipment": report.equipment,
                  "evidence": [a.sha256 for a in evidence(application, report)]})
-    grant = grant_decisions.grant_of(session, application)
-    if grant is not None:
-        grant_decisions.tell_officers(session, "report-submitted", grant, now=now, report=report)
+    grant_decisions.tell_officers(session, "report-submitted", grant, now=now, report=report)
 
 
 # --- the officer ---------------------------------------------------------------------------
@@ -313,9 +333,10 @@ def return_report(session: Session, application: Application, reason: str, *, ac
     """Return the filed report for correction: the project runs again until it is refiled.
 
     Raises:
-        NotFiled: no report waits for an answer.
+        NotFiled: no report waits for an answer (it may have been answered a moment ago).
         ReasonRequired: the reason has nothing visible in it.
     """
+    lock_application(session, application)
     report = filed(session, application)
     if report is None:
         raise NotFiled("report_not_filed")
@@ -338,8 +359,9 @@ def accept_report(session: Session, application: Application, *, actor: User,
     """Accept the filed report: the final amount is worked out from it next.
 
     Raises:
-        NotFiled: no report waits for an answer.
+        NotFiled: no report waits for an answer (it may have been answered a moment ago).
     """
+    lock_application(session, application)
     report = filed(session, application)
     if report is None:
         raise NotFiled("report_not_filed")

@@ -36,6 +36,7 @@ from grants.services import (
 )
 from grants.services.completion_reports import Contents
 from grants.services.plans import plan_in_force
+from grants.services.programs import definition_of
 
 DECLINE_REASON = "構成団体の議会で事業の見直しが決まったため、交付決定を辞退します。"
 CHANGE_REASON = "機器の納期が遅れるため、事業実施期間を3か月延長したい。"
@@ -113,7 +114,9 @@ def _file_report(session: Session, application: Application) -> Callable[[dt.dat
 
     def file(moment: dt.datetime) -> None:
         plan = plan_in_force(session, application)
-        lines = [{"category": category, "description": f"{category}の実績",
+        titles = {category.id: category.title.ja
+                  for category in definition_of(application.program_version).budget.categories}
+        lines = [{"category": category, "description": f"{titles[category]}の実績",
                   "acquisition": "purchase" if category == "equipment" else "none",
                   "amount_yen": amount - amount // 20 - (amount - amount // 20) % 1000}
                  for category, amount in plan.category_amounts.items() if amount]

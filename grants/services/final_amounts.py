@@ -22,12 +22,17 @@ from grants.models import Application, FinalAmount, User
 from grants.services import assets, completion_reports, grant_decisions
 from grants.services.apply import data_from_snapshot
 from grants.services.audit import AuditTag, record
+from grants.services.locking import lock_application
 from grants.services.plans import plan_in_force
 from grants.services.programs import definition_of
 
 
 class NotAccepted(DomainError):
     """The final amount is worked out from an accepted completion report: there is none."""
+
+
+class AlreadyFixed(DomainError):
+    """The final amount is fixed once: another request (a second click) fixed it first."""
 
 
 def fixed(session: Session, application: Application) -> FinalAmount | None:
@@ -57,9 +62,13 @@ def confirm(session: Session, application: Application, *, actor: User,
     grantee.
 
     Raises:
+        AlreadyFixed: the amount is fixed already (checked under the application's row lock).
         NotAccepted: no report of the application is accepted.
-        TransitionNotAllowed: the amount is fixed already (or the report is not accepted).
+        TransitionNotAllowed: the report is not accepted, or `actor` is no officer.
     """
+    lock_application(session, application)
+    if fixed(session, application) is not None:
+        raise AlreadyFixed("amount_fixed")
     working = working_for(session, application)
     report = completion_reports.accepted(session, application)
     application.state = workflow.fire(application.state, Action.FIX_AMOUNT, actor.role)

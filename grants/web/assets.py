@@ -1,8 +1,10 @@
 """The asset register (財産管理台帳): the grantee's, the officer's and the auditor's pages.
 
-The grantee asks to dispose of or repurpose an asset inside its restriction, or records the
-disposal after it; the officer decides the requests; the auditor reads the register. A register
-exists once the final amount is fixed (COMPLETED): before, its pages do not.
+The grantee asks to dispose of or repurpose an asset inside its restriction (and may withdraw
+the request until it is decided), or records the disposal after it; the officer decides the
+requests; the auditor reads the register. A register exists once the final amount is fixed
+(COMPLETED): before, its pages do not. A request decided or withdrawn in the meantime (another
+tab, a double click) is refused with 409 and says so.
 """
 
 from __future__ import annotations
@@ -88,12 +90,12 @@ def _asset_page(application: Application, asset: Asset, side: str, *,
     restricted = needs_approval(asset.restricted_until, today)
     if form is None and side == "applicant":
         form = DisposalRequestForm() if restricted else DisposalRecordForm()
+    pending = assets.pending(asset)
     if form is None:
-        form = DisposalDecisionForm()
+        form = DisposalDecisionForm(formdata=None, disposal=pending.id if pending else "")
     return render_template(
         "assets/asset.html", application=application, asset=asset, side=side, form=form,
-        action=FORM_ACTIONS[type(form)], today=today, restricted=restricted,
-        pending=assets.pending(asset),
+        action=FORM_ACTIONS[type(form)], today=today, restricted=restricted, pending=pending,
         today_working=assets.working(asset, today).to_dict()
         if restricted and today >= asset.acquired_on else None,
         **_labels(application)), status
@@ -165,6 +167,35 @@ def _act(application: Application, asset: Asset, form: Any, day_field: Any, act:
     return _asset_page(application, asset, "applicant", form=form, status=409)
 
 
+@bp.post("/applications/<int:application_id>/assets/<int:asset_id>/disposals/<int:disposal_id>"
+         "/withdraw")
+@require(Permission.APPLICATION_WRITE)
+def withdraw(application_id: int, asset_id: int, disposal_id: int) -> Response | tuple[str, int]:
+    application = _completed(load_application(application_id, for_writing=True))
+    asset = _asset(application, asset_id)
+    disposal = next((d for d in asset.disposals if d.id == disposal_id), None)
+    if disposal is None:
+        abort(404)
+    db = get_session()
+    try:
+        assets.withdraw(db, disposal, actor=current_user, now=clock.now())
+    except (assets.NotPending, assets.NotHeld) as refused:
+        return _no_longer_pending(application, asset, "applicant", refused)
+    db.commit()
+    flash(_("Your request is withdrawn."), "success")
+    return redirect(url_for(".show", application_id=application.id, asset_id=asset.id), code=303)
+
+
+def _no_longer_pending(application: Application, asset: Asset, side: str,
+                       refused: Exception | None = None) -> tuple[str, int]:
+    """409: the request was decided or withdrawn meanwhile, or the asset disposed of."""
+    get_session().rollback()
+    flash(_("This asset was disposed of or repurposed already.")
+          if isinstance(refused, assets.NotHeld)
+          else _("This request has been decided or withdrawn already."), "error")
+    return _asset_page(application, asset, side, status=409)
+
+
 # --- the officer -----------------------------------------------------------------------------
 
 
@@ -188,14 +219,19 @@ def decide(application_id: int, asset_id: int) -> Response | tuple[str, int]:
     asset = _asset(application, asset_id)
     disposal = assets.pending(asset)
     if disposal is None:
-        abort(404)
+        return _no_longer_pending(application, asset, "officer")
     form = DisposalDecisionForm()
     if not form.validate():
         return _asset_page(application, asset, "officer", form=form, status=422)
+    if form.disposal.data != str(disposal.id):  # the one shown was withdrawn, asked again
+        return _no_longer_pending(application, asset, "officer")
     db = get_session()
     approve = form.outcome.data == "approve"
-    assets.decide(db, disposal, approve=approve, reason=form.reason.data or "",
-                  actor=current_user, now=clock.now())
+    try:
+        assets.decide(db, disposal, approve=approve, reason=form.reason.data or "",
+                      actor=current_user, now=clock.now())
+    except (assets.NotPending, assets.NotHeld) as refused:
+        return _no_longer_pending(application, asset, "officer", refused)
     db.commit()
     flash(_("The request is approved: the repayment of %(amount)s is due.",
             amount=yen(disposal.repayment_yen)) if approve

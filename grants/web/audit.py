@@ -43,6 +43,7 @@ from grants.models import Application, BatchJob, BatchState
 from grants.models.batches import DocumentKind
 from grants.services import auditing, batches
 from grants.services.auditing import Criteria, FollowupFilter
+from grants.storage import stores_of
 from grants.templating import localized
 from grants.web import documents, limits
 from grants.web.access import Permission, require
@@ -92,8 +93,9 @@ class SearchForm(FlaskForm):
     followup = SelectField(_l("Follow-up reports"), default="", description=_l(
         "After completion: what the latest yearly follow-up report said, or a report not filed "
         "by its due date."))
-    restricted_assets = BooleanField(
-        _l("Only projects holding an asset still under its disposal restriction"))
+    restricted_assets = BooleanField(  # "0" from a hand-made link is off, as "" is
+        _l("Only projects holding an asset still under its disposal restriction"),
+        false_values=("false", "", "0"))
 
     def validate_max_yen(self, field: Any) -> None:
         if field.data is not None and self.min_yen.data is not None \
@@ -283,14 +285,20 @@ def rerun_batch(batch_id: int) -> Response:
 def download_batch(batch_id: int) -> Response:
     db = get_session()
     job = _own_batch(batch_id)
-    path = batches.result_file(job, current_app.config["BATCH_DIR"])
-    if path is None:
+    name = batches.result_name(job)
+    if name is None:
+        abort(404)
+    folder = stores_of(current_app).batches
+    try:
+        size = folder.size(name)
+    except FileNotFoundError:
         abort(404)
     begin_write(db)
     batches.record_batch_download(db, job, actor=current_user, now=clock.now())
     db.commit()
-    return _attachment(send_file(path, mimetype="application/zip", max_age=0),
-                       f"audit-records-{job.id}.zip")
+    response = send_file(folder.open(name), mimetype="application/zip", max_age=0)
+    response.content_length = size  # streamed from the folder, whose size it knows
+    return _attachment(response, f"audit-records-{job.id}.zip")
 
 
 def _attachment(response: Response, filename: str) -> Response:

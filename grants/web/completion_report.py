@@ -5,6 +5,8 @@ The grantee drafts the report while the project runs, with evidence files, and f
 officer returns it for correction or accepts it, then confirms the final amount the domain
 works out. Everyone reads only what their role and organization allow: the grantee's members
 their own project, officers and admins any, auditors funded projects; anyone else gets 404.
+A filing, an answer or a confirmation that another request (a double click, another tab) did
+first is refused with 409 and a message.
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ def _common(application: Application, report: CompletionReport | None, *,
             "overdue": application.state is State.GRANTED and reports.is_overdue(due, clock.now()),
             "final": final_amounts.fixed(db, application),
             "kind_titles": {life.kind: life for life in definition.post_award.useful_lives},
+            "rule_messages": {rule.id: rule.message for rule in definition.rules
+                              if rule.message is not None},
             **_targets(application), **answer_labels(definition)}
 
 
@@ -231,6 +235,10 @@ def _submit(application: Application, report: CompletionReport,
         reports.submit(db, application, report, actor=current_user, now=clock.now())
     except reports.SubmissionRefused as refusal:
         return _render(application, form, 422, problems=_problem_texts(application, refusal))
+    except reports.NotRunning:
+        db.rollback()
+        flash(_("The completion report is filed already."), "error")
+        return _render(application, status=409)
     db.commit()
     flash(_("The completion report is filed. The program office is told, and you will be "
             "told by e-mail when it is accepted or returned."), "success")
@@ -250,6 +258,20 @@ def _problem_texts(application: Application,
             texts.append(_("A plan change request is waiting for the program office: the "
                            "report is filed against the plan once it is decided (or withdraw "
                            "the request)."))
+        elif problem.problem is Problem.EQUIPMENT_OVER_PURCHASES:
+            texts.append(_("The equipment acquired costs %(items)s in all, more than the "
+                           "%(purchased)s of the equipment cost lines bought outright "
+                           "(purchase): every item must be paid for by those lines. Correct the "
+                           "items' costs or the lines.",
+                           items=yen(problem.equipment.items_yen),
+                           purchased=yen(problem.equipment.purchased_yen)))
+        elif problem.problem is Problem.EQUIPMENT_OUTSIDE_PERIOD:
+            texts.append(_("%(item)s: acquired on %(day)s, outside the project period "
+                           "(%(start)s to %(end)s). Only what was acquired during the project "
+                           "counts.", item=problem.item["name"],
+                           day=problem.item["acquired_on"],
+                           start=problem.equipment.period_start.isoformat(),
+                           end=problem.equipment.period_end.isoformat()))
         else:
             texts.append(_("%(category)s: the actual cost differs from the plan by more than "
                            "the program allows without a reason. Give the reason.",
@@ -319,30 +341,44 @@ def manage(application_id: int) -> tuple[str, int]:
 @bp.post("/manage/applications/<int:application_id>/completion-report")
 @require(Permission.CALL_MANAGE)
 def decide(application_id: int) -> Response | tuple[str, int]:
-    application = load_application(application_id)
+    application = _post_award(load_application(application_id))
     db = get_session()
     if reports.filed(db, application) is None:
-        abort(404)
+        return _not_waiting(application)
     form = DecisionForm()
     if not form.validate():
         return _staff_page(application, form, 422)
-    if form.outcome.data == "return":
-        reports.return_report(db, application, form.reason.data, actor=current_user,
-                              now=clock.now())
-        message = _("The report is returned for correction and the grantee is told.")
-    else:
-        reports.accept_report(db, application, actor=current_user, now=clock.now())
-        message = _("The report is accepted and the grantee is told. Confirm the final amount "
-                    "next.")
+    try:
+        if form.outcome.data == "return":
+            reports.return_report(db, application, form.reason.data, actor=current_user,
+                                  now=clock.now())
+            message = _("The report is returned for correction and the grantee is told.")
+        else:
+            reports.accept_report(db, application, actor=current_user, now=clock.now())
+            message = _("The report is accepted and the grantee is told. Confirm the final "
+                        "amount next.")
+    except reports.NotFiled:
+        return _not_waiting(application)
     db.commit()
     flash(message, "success")
     return redirect(url_for(".manage", application_id=application.id), code=303)
 
 
+def _not_waiting(application: Application) -> tuple[str, int]:
+    """No filed report waits for an answer: another request answered it (or none was filed)."""
+    get_session().rollback()
+    flash(_("No completion report waits for an answer: it was accepted or returned already, "
+            "or none is filed."), "error")
+    return _staff_page(application, status=409)
+
+
 @bp.get("/manage/applications/<int:application_id>/final-amount")
 @require(Permission.CALL_READ, Permission.AUDIT_READ)
 def final_amount(application_id: int) -> str:
-    application = load_readable(application_id)
+    return _final_page(load_readable(application_id))
+
+
+def _final_page(application: Application) -> str:
     db = get_session()
     final = final_amounts.fixed(db, application)
     if final is not None:
@@ -359,12 +395,17 @@ def final_amount(application_id: int) -> str:
 
 @bp.post("/manage/applications/<int:application_id>/final-amount")
 @require(Permission.CALL_MANAGE)
-def confirm_amount(application_id: int) -> Response:
+def confirm_amount(application_id: int) -> Response | tuple[str, int]:
     application = load_application(application_id)
     db = get_session()
     if reports.accepted(db, application) is None:
         abort(404)
-    final = final_amounts.confirm(db, application, actor=current_user, now=clock.now())
+    try:
+        final = final_amounts.confirm(db, application, actor=current_user, now=clock.now())
+    except final_amounts.AlreadyFixed:
+        db.rollback()
+        flash(_("The final amount is fixed already."), "error")
+        return _final_page(application), 409
     db.commit()
     flash(_("The final amount of %(amount)s is fixed; the grantee is told, and the equipment "
             "is entered in the asset register.", amount=yen(final.amount_yen)), "success")

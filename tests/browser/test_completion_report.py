@@ -36,7 +36,9 @@ REASON = "研修の受講者が計画より増えたため。"
 @pytest.fixture(scope="module")
 def project(server: Server) -> dict[str, Any]:
     """A demo award whose grantee accepted the grant decision: its id, the grantee's e-mail,
-    the plan's amounts by category title, and the category over its plan by a fifth."""
+    the plan's amounts by category title, the category over its plan by a fifth, the
+    equipment category's title (its line bought outright pays for the item) and a day inside
+    the project period (the item's acquisition)."""
     with server.app.test_request_context():
         session = get_session()
         grantees = session.scalars(sa.select(User).where(User.email.in_(GRANTEES))).all()
@@ -52,7 +54,10 @@ def project(server: Server) -> dict[str, Any]:
         titles = {c.id: c.title.ja for c in definition.budget.categories}
         planned = {titles[c]: amount for c, amount in plan.category_amounts.items() if amount}
         return {"id": application.id, "email": grantee.email, "planned": planned,
-                "over": max(planned, key=planned.__getitem__)}
+                "over": max(planned, key=planned.__getitem__),
+                "equipment": next(c.title.ja for c in definition.budget.categories
+                                  if c.equipment),
+                "acquired_on": grant_decisions.grant_of(session, application).project_start}
 
 
 def _fill_lines(page: Any, project: dict[str, Any]) -> None:
@@ -65,6 +70,8 @@ def _fill_lines(page: Any, project: dict[str, Any]) -> None:
         amount = planned + planned // 5 if title == project["over"] else planned
         row = rows.nth(n)
         row.locator("select").first.select_option(label=title)
+        if title == project["equipment"]:
+            row.locator("select").nth(1).select_option("purchase")
         row.locator("input").first.fill(f"{title}の実績")
         row.locator("input.number").fill(f"{amount:,}円".translate(str.maketrans(
             "0123456789,", "０１２３４５６７８９，")))
@@ -84,7 +91,7 @@ def test_the_grantee_files_a_completion_report(visitor: Visitor, server: Server,
     items = page.locator("#equipment tbody tr").first
     items.locator("input").first.fill("会議用サーバ")
     items.locator("select").select_option("computer")
-    items.locator('input[type="date"]').fill("2027-01-15")
+    items.locator('input[type="date"]').fill(project["acquired_on"].isoformat())
     items.locator("input.number").fill("600,000")
     page.locator("#jobs_created").fill("2")
     page.get_by_label("事業の成果").fill("地域の高齢者向け見守りサービスを開始した。")

@@ -1,6 +1,8 @@
 """The asset register's arithmetic: which items go in, the end of the disposal restriction
-(29 February, the 31st), the subsidized share, and the repayment at its edges (the day of
-acquisition, the period's last day, the day after, a month begun)."""
+(29 February, the 31st, the calendar's end), the subsidized share (never more in all than the
+final amount), the repayment at its edges (the day of acquisition, the period's last day, the
+day after, a month begun), and the equipment a completion report may be filed with (paid for by
+purchases, acquired inside the project period)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ import pytest
 from grants.domain.assets import (
     BeforeAcquisition,
     Item,
+    check_equipment,
     months_later,
     needs_approval,
     registered_items,
     repayment,
     restricted_until,
+    share_base,
     subsidized_share,
     whole_months,
 )
@@ -149,3 +153,114 @@ def test_a_29_february_acquisition_counts_its_months_to_28_february():
 def test_an_item_is_not_disposed_of_before_it_was_acquired():
     with pytest.raises(BeforeAcquisition):
         repayment(1_000_000, ACQUIRED, 5, D(2025, 5, 31))
+
+
+LAST_DAY = D(9999, 12, 31)
+
+
+@pytest.mark.parametrize(("acquired", "years", "until"), [
+    (LAST_DAY, 4, LAST_DAY),  # the period would end in 10003: the calendar ends first
+    (D(9995, 12, 31), 5, LAST_DAY),
+    (D(9995, 1, 1), 5, D(9999, 12, 31)),  # exactly: 10000-01-01 less a day
+    (D(9994, 12, 31), 5, D(9999, 12, 30)),  # the last period that fits the calendar
+])
+def test_a_period_past_the_calendars_end_ends_with_it(acquired, years, until):
+    assert restricted_until(acquired, years) == until
+
+
+def test_months_later_stops_at_the_calendars_end():
+    assert months_later(D(9999, 12, 1), 1) == LAST_DAY
+    assert months_later(LAST_DAY, 12 * 50) == LAST_DAY
+    assert months_later(D(9999, 11, 30), 1) == D(9999, 12, 30)
+
+
+def test_a_repayment_at_the_calendars_end_never_fails_nor_repays_more_than_the_subsidy():
+    on_acquisition = repayment(1_000_000, LAST_DAY, 4, LAST_DAY)
+    assert (on_acquisition.restricted_until, on_acquisition.remaining_months,
+            on_acquisition.repayment_yen, on_acquisition.approval_required) == (
+        LAST_DAY, 0, 0, True)
+    found = repayment(1_000_000, D(9997, 1, 1), 5, D(9997, 1, 1))
+    assert (found.restricted_until, found.remaining_months, found.repayment_yen) == (
+        LAST_DAY, 35, 583_333)  # the months that fit the calendar, never more
+
+
+@pytest.mark.parametrize(("eligible", "costs", "base"), [
+    (9_000_000, [1_200_000, 600_000], 9_000_000),  # the usual: the eligible actual cost
+    (1_000_000, [1_000_000], 1_000_000),
+    (1_000_000, [50_000_000, 600_000], 50_600_000),  # items cost more: their total
+    (0, [], 0),
+])
+def test_the_share_base_is_the_larger_of_the_eligible_cost_and_the_items(eligible, costs, base):
+    items = [Item("x", "pc", D(2027, 1, 15), cost) for cost in costs]
+    assert share_base(eligible, items) == base
+
+
+@pytest.mark.parametrize(("eligible", "final", "costs"), [
+    (4_000_000, 4_000_000, [50_000_000, 600_000]),  # the tester's ¥50,000,000 server
+    (4_000_000, 4_000_000, [2_000_000, 2_000_000, 1]),  # one yen over the eligible cost
+    (3_000_001, 3_000_000, [1_000_001, 1_000_000, 1_000_000]),
+    (9_000_000, 3_000_000, [1_200_000, 600_000, 499_999]),
+])
+def test_the_shares_of_all_items_never_add_up_to_more_than_the_final_amount(eligible, final,
+                                                                           costs):
+    items = [Item("x", "pc", D(2027, 1, 15), cost) for cost in costs]
+    shares = [subsidized_share(cost, final, share_base(eligible, items)) for cost in costs]
+    assert sum(shares) <= final
+    assert all(0 <= share <= cost for share, cost in zip(shares, costs, strict=True))
+
+
+def test_items_within_the_eligible_cost_keep_the_final_amounts_share():
+    items = [Item("サーバ", "computer", D(2027, 1, 15), 1_200_000)]
+    assert subsidized_share(1_200_000, 3_000_000, share_base(9_000_000, items)) == 400_000
+
+
+START, END = D(2026, 12, 1), D(2027, 3, 31)
+EQUIPMENT = ["equipment"]
+
+
+def _line(category: str, amount: int, acquisition: str = "purchase") -> dict[str, object]:
+    return {"category": category, "description": "x", "acquisition": acquisition,
+            "amount_yen": amount}
+
+
+MID_PERIOD = D(2027, 1, 15)
+
+
+def _items(*costs: int, day: dt.date = MID_PERIOD) -> list[Item]:
+    return [Item(f"item{n}", "pc", day, cost) for n, cost in enumerate(costs)]
+
+
+@pytest.mark.parametrize(("costs", "over"), [
+    ((1_200_000,), False),  # exactly the purchases
+    ((1_200_001,), True),  # one yen more
+    ((700_000, 500_000), False),
+    ((700_000, 500_001), True),
+    ((), False),
+])
+def test_the_items_cost_at_most_the_equipment_bought_outright(costs, over):
+    found = check_equipment(_items(*costs), [_line("equipment", 1_000_000),
+                                             _line("equipment", 200_000)], EQUIPMENT, START, END)
+    assert (found.items_yen, found.purchased_yen) == (sum(costs), 1_200_000)
+    assert found.over_purchases is over and found.accounted_for is not over
+
+
+def test_only_purchases_in_the_equipment_categories_pay_for_items():
+    lines = [_line("equipment", 1_000_000, "lease"), _line("equipment", 300_000, "rental"),
+             _line("equipment", 200_000, "none"), _line("system", 5_000_000),
+             _line("equipment", 100_000)]
+    found = check_equipment(_items(100_001), lines, EQUIPMENT, START, END)
+    assert found.purchased_yen == 100_000 and found.over_purchases
+    assert check_equipment(_items(1), lines, [], START, END).purchased_yen == 0
+
+
+@pytest.mark.parametrize(("day", "inside"), [
+    (START, True), (END, True),  # both ends of the period count
+    (START - dt.timedelta(days=1), False), (END + dt.timedelta(days=1), False),
+    (LAST_DAY, False), (D(1, 1, 1), False),
+])
+def test_each_item_is_acquired_inside_the_project_period(day, inside):
+    found = check_equipment([*_items(100), *_items(100, day=day)],
+                            [_line("equipment", 200)], EQUIPMENT, START, END)
+    assert found.outside_period == (() if inside else (1,))
+    assert (found.period_start, found.period_end) == (START, END)
+    assert found.accounted_for is inside

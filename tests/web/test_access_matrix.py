@@ -86,7 +86,10 @@ READER_PAGES |= REPORT_READS
 # The program office's list of overdue follow-up reports, across calls (CALL_READ).
 READER_PAGES |= {"followups.overdue"}
 # The asset register and the follow-up reports exist once the final amount is fixed: the funded
-# copy is not that far (404 for everyone), so these are allowed, never reached, here.
+# copy is not that far (404 for everyone), so these are allowed, never reached, here. The
+# grantee's POSTs on the register (a disposal's request, record and withdrawal) answer a
+# redirect at best: nobody here may get a 2xx from them. Their own tests (tests/web/
+# test_assets.py) try them with another organization and the other roles.
 COMPLETED_READS = frozenset({"assets.manage_register", "assets.manage_asset",
                              "followups.manage"})
 COMPLETED_AUDIT = frozenset({"assets.audit_register", "followups.audit_show"})

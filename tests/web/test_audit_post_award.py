@@ -121,6 +121,8 @@ def projects(client, auth, session, make_user):
     ({"restricted_assets": "y"}, {"PA-FILED", "PA-APRIL", "PA-RUNNING"}),
     ({"followup": "overdue", "restricted_assets": "y"}, set()),
     ({"followup": "operating", "restricted_assets": "y"}, {"PA-FILED"}),
+    ({"followup": "operating", "restricted_assets": "0"}, {"PA-FILED", "PA-DONE"}),  # unticked
+    ({"followup": "operating", "restricted_assets": ""}, {"PA-FILED", "PA-DONE"}),
     ({"followup": "overdue", "fiscal_year": "2009"}, set()),  # another call's year
 ])
 def test_search_by_followups_and_restricted_assets(client, auth, make_user, projects, query,

@@ -1,8 +1,10 @@
 """The completion report (実績報告) through the pages: the due date from the plan in force, a draft
-saved with amounts as people type them, filing refused (everything kept) while a reason or the
-jobs are missing or a line is malformed, the officer's return for correction (the next filing
-a new row starting from the returned one) and acceptance, evidence files of their own, e-mails,
-audit events, and who may see what."""
+saved with amounts and dates as people type them, filing refused (everything kept) while a
+reason or the jobs are missing, a line is malformed, the equipment costs more than the
+equipment bought outright or was acquired outside the project period, the officer's return
+for correction (the next filing a new row starting from the returned one) and acceptance (a
+second answer refused with a message), evidence files of their own, e-mails, audit events, and
+who may see what."""
 
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def report_form(lock: str = "0", *, action: str = "save", reason: str = REASON,
             "reason_equipment": reason, "kpi_project_goal": "利用者を600人に増やした。",
             "outcome": "研修を修了した12人のうち4人を雇用した。",
             "equipment-0-name": "タブレット端末", "equipment-0-kind": "pc",
-            "equipment-0-acquired_on": "２０２５/０９/０１", "equipment-0-cost_yen": "1,200,000"}
+            "equipment-0-acquired_on": "２０２７/１/１５", "equipment-0-cost_yen": "1,200,000"}
     for n, (category, description, acquisition, amount) in enumerate(lines):
         data |= {f"lines-{n}-category": category, f"lines-{n}-description": description,
                  f"lines-{n}-acquisition": acquisition, f"lines-{n}-amount_yen": amount}
@@ -111,7 +113,7 @@ def test_filing_is_refused_until_reasons_and_jobs_are_given_then_the_officer_is_
     assert draft.state is ReportState.DRAFT and draft.number == 1
     assert [line["amount_yen"] for line in draft.lines] == [3_200_000, 1_200_000]
     assert draft.equipment == [{"name": "タブレット端末", "kind": "pc",
-                                "acquired_on": "2025-09-01", "cost_yen": 1_200_000}]
+                                "acquired_on": "2027-01-15", "cost_yen": 1_200_000}]
 
     page = client.get(url(project))
     refused = client.post(url(project), data=report_form(lock_of(page.text), action="submit",
@@ -162,6 +164,80 @@ def test_an_equipment_item_needs_its_kind_day_and_cost(client, auth, session, pr
     assert "種類を選んでください。" in response.text
     assert 'value="2025-02-30"' in response.text and 'value="六十万円"' in response.text
     assert reports_of(session, project) == []
+
+
+def _refused_filing(client, project, **answers: str):
+    page = client.get(url(project))
+    return client.post(url(project), data=report_form(lock_of(page.text), action="submit",
+                                                      **answers))
+
+
+def test_equipment_no_purchase_paid_for_is_refused_with_everything_kept(
+        client, auth, session, project):
+    auth.sign_in(project.applicant)
+
+    refused = _refused_filing(client, project, **{"equipment-0-cost_yen": "50,000,000"})
+
+    assert refused.status_code == 422 and "error-summary" in refused.text
+    assert ("取得財産の取得価格の合計 ¥50,000,000 が、機器・設備の経費のうち購入による実績額の"
+            "合計 ¥1,200,000 を超えています") in refused.text
+    assert 'value="50,000,000"' in refused.text and "研修講師の謝金" in refused.text  # kept
+    [draft] = reports_of(session, project)
+    assert draft.state is ReportState.DRAFT and draft.equipment[0]["cost_yen"] == 50_000_000
+    leased = (LINES[0], ("equipment", "タブレット端末", "lease", "¥1,200,000"))
+    assert _refused_filing(client, project, lines=leased).status_code == 422  # nothing bought
+
+    filed = _refused_filing(client, project, **{"equipment-0-cost_yen": "１，２００，０００"})
+
+    assert filed.status_code == 303  # exactly what was bought outright
+    assert reports_of(session, project)[0].state is ReportState.SUBMITTED
+
+
+@pytest.mark.parametrize(("typed", "filed"), [
+    ("9999-12-31", False), ("2026/11/30", False), ("2027/4/1", False),  # outside the period
+    ("2026/12/1", True), ("２０２７/３/３１", True),  # its first and last day
+])
+def test_equipment_acquired_outside_the_project_period_is_refused(
+        client, auth, session, project, typed, filed):
+    auth.sign_in(project.applicant)
+
+    response = _refused_filing(client, project, **{"equipment-0-acquired_on": typed})
+
+    assert response.status_code == (303 if filed else 422)
+    if not filed:
+        assert ("タブレット端末：取得日" in response.text
+                and "が補助事業期間（2026-12-01 から 2027-03-31 まで）の外です" in response.text)
+        assert f'value="{reports_of(session, project)[0].equipment[0]["acquired_on"]}"' \
+            in response.text
+        assert project.application.state is State.GRANTED
+
+
+def test_unpadded_dates_are_read_and_impossible_ones_refused(client, auth, session, project):
+    auth.sign_in(project.applicant)
+    assert client.post(url(project), data=report_form(**{
+        "equipment-0-acquired_on": "2027/2/3"})).status_code == 303
+    assert reports_of(session, project)[0].equipment[0]["acquired_on"] == "2027-02-03"
+
+    impossible = client.post(url(project), data=report_form(
+        lock_of(client.get(url(project)).text), **{"equipment-0-acquired_on": "２０２７/２/３０"}))
+
+    assert impossible.status_code == 422
+    assert "日付を「2026-10-01」の形式で入力してください。" in impossible.text
+    assert reports_of(session, project)[0].equipment[0]["acquired_on"] == "2027-02-03"
+
+
+def test_jobs_created_are_bounded_by_what_the_column_holds(client, auth, session, project):
+    auth.sign_in(project.applicant)
+
+    huge = client.post(url(project), data=report_form(jobs="10,000,001"))
+
+    assert huge.status_code == 422
+    assert "10,000,000以下の値を入力してください。" in huge.text
+    assert 'value="10,000,001"' in huge.text
+    assert reports_of(session, project) == []
+    most = client.post(url(project), data=report_form(jobs="１０，０００，０００"))
+    assert most.status_code == 303
+    assert reports_of(session, project)[0].jobs_created == 10_000_000
 
 
 def test_a_stale_save_is_refused(client, auth, session, project):
@@ -237,7 +313,11 @@ def test_the_officer_accepts_and_the_grantee_is_told(client, auth, session, proj
     assert tags(session, project.application)[-1] == AuditTag.REPORT_ACCEPT
     assert "受理" in mails_to(session, project.applicant.email)[-1].subject
     again = client.post(manage_url(project), data={"outcome": "accept"})
-    assert again.status_code == 404  # nothing is waiting any more
+    assert again.status_code == 409  # nothing is waiting any more: said, not a bare 404
+    assert "判断を待っている実績報告はありません。" in again.text
+    returned = client.post(manage_url(project), data={"outcome": "return", "reason": "不足"})
+    assert returned.status_code == 409
+    assert reports_of(session, project)[0].state is ReportState.ACCEPTED
 
 
 def test_evidence_is_kept_apart_from_the_application_files(client, auth, session, project):
@@ -331,7 +411,7 @@ def test_a_pending_plan_change_holds_the_report_back_until_it_is_decided(
     asked = client.post(f"/applications/{application.id}/plan/change", data={
         "amount_human_resources": "3,000,000", "amount_system": "0",
         "amount_equipment": "1,000,000", "project_end": "2027-06-30", "scope": "",
-        "reason": "機器の納期が遅れるため。"})
+        "reason": "機器の納期が遅れるため。", "plan_version": "1"})
     assert asked.status_code == 303, asked.text[:2000]
     refused = client.post(url(project), data=report_form(
         lock_of(client.get(url(project)).text), action="submit"))

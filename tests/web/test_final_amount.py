@@ -1,16 +1,24 @@
 """The final amount (額の確定) through the pages: the officer sees the working from the accepted
-report and fixes it; the FinalAmount keeps the working, the asset register gets the items at or
-above the threshold, the grantee is told and downloads the letter; a share rule broken on the
-actual costs shows its cut; nobody else fixes or reads it."""
+report and fixes it (once: a second confirmation is refused with a message); the FinalAmount
+keeps the working, the asset register gets the items at or above the threshold, the grantee is
+told and downloads the letter; a share rule broken on the actual costs shows its cut, named by
+its words, never its id; nobody else fixes or reads it."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
+from flask import render_template
 
+from grants.domain.findings import LocalizedText
 from grants.domain.workflow import Role, State
 from grants.models import Asset, FinalAmount, PlanVersion
+from grants.services import final_amounts
 from grants.services.audit import AuditTag
+from grants.services.programs import definition_of
+from grants.templating import answer_labels
 from tests.post_award_helpers import accepted_report, granted
 from tests.web.accounts_helpers import mails_to
 from tests.web.consensus_helpers import tags
@@ -71,7 +79,10 @@ def test_the_officer_fixes_the_amount_the_working_gives(client, auth, session, p
     assert (asset.name, asset.subsidized_yen) == ("サーバ", 700_000)  # the tablet is below
     told = mails_to(session, project.applicant.email)[-1]
     assert "確定" in told.subject and "/final-amount-letter.pdf" in told.body
-    assert client.post(page_url(project)).status_code == 409  # fixed once
+    again = client.post(page_url(project))
+    assert again.status_code == 409 and "補助金の額はすでに確定しています。" in again.text  # once
+    assert session.scalar(sa.select(sa.func.count()).select_from(FinalAmount).filter_by(
+        application_id=project.application.id)) == 1
     assert "¥3,900,000" in client.get(page_url(project)).text
     auth.sign_out()
 
@@ -83,6 +94,22 @@ def test_the_officer_fixes_the_amount_the_working_gives(client, auth, session, p
     assert letter.data.startswith(b"%PDF")
 
 
+def test_an_item_acquired_at_the_calendars_end_is_registered_without_failing(
+        client, auth, session, project):
+    """Filing refuses such a day now; a report accepted before still gets its final amount."""
+    accepted_report(session, project, [
+        line("human_resources", 2_800_000), line("equipment", 1_100_000, "purchase")],
+        equipment=[{**SERVER, "acquired_on": "9999-12-31"}])
+    auth.sign_in(project.officer)
+
+    assert client.post(page_url(project)).status_code == 303
+
+    session.expire_all()
+    [asset] = session.scalars(sa.select(Asset).filter_by(application_id=project.application.id))
+    assert asset.restricted_until == dt.date.max
+    assert project.application.state is State.COMPLETED
+
+
 def test_a_share_rule_broken_on_the_actual_costs_shows_its_cut(client, auth, session, project):
     accepted_report(session, project, [
         line("human_resources", 1_000_000), line("equipment", 1_200_000, "purchase")])
@@ -91,9 +118,33 @@ def test_a_share_rule_broken_on_the_actual_costs_shows_its_cut(client, auth, ses
     shown = client.get(page_url(project))
 
     assert shown.status_code == 200
-    assert "equipment-under-half" in shown.text and "満たしていません" in shown.text
+    assert "満たしていません" in shown.text
+    assert ("経費区分の割合の上限（③ ICT機器・設備整備費："
+            "補助対象経費の合計の 1/2 未満）") in shown.text
+    assert "equipment-under-half" not in shown.text  # the rule's words, never its id
     assert "¥999,999" in shown.text and "¥200,001" in shown.text
     assert "¥1,999,000 で額を確定する" in shown.text
+
+
+def test_a_rule_is_named_by_the_message_its_program_gives(app, session, project):
+    accepted_report(session, project, [
+        line("human_resources", 1_000_000), line("equipment", 1_200_000, "purchase")])
+    computation = final_amounts.working_for(session, project.application).as_dict()
+    computation["excluded_lines"] = [{
+        "index": 1, "category": "equipment", "description": "サーバ", "acquisition": "purchase",
+        "amount_yen": 300_000, "rule_id": "no-equipment-purchase"}]
+    messages = {"equipment-under-half": LocalizedText("機器・設備は申請額の半額未満です。", "x"),
+                "no-equipment-purchase": LocalizedText("機器・設備の購入は不可です。", "x")}
+    definition = definition_of(project.application.program_version)
+
+    with app.test_request_context():
+        shown = render_template("report/_working.html", computation=computation,
+                                rule_messages=messages, **answer_labels(definition))
+
+    assert ("機器・設備は申請額の半額未満です。（③ ICT機器・設備整備費："
+            "補助対象経費の合計の 1/2 未満）") in shown
+    assert "機器・設備の購入は不可です。" in shown
+    assert "equipment-under-half" not in shown and "no-equipment-purchase" not in shown
 
 
 def test_nobody_else_fixes_or_reads_it(client, auth, session, make_user, project):

@@ -1,6 +1,7 @@
 """Follow-up reports (状況報告) through the pages: the schedule after completion, filing refused
 until the fiscal year has ended, the answers (operating, reason, users, the cost by who pays it
-typed as people type yen, KPI results beside their targets), one report a year, the officer's
+typed as people type yen, KPI results beside their targets; no more users than the column
+holds), one report a year, the officer's
 list of what is overdue across calls and per call; other organizations and roles refused."""
 
 from __future__ import annotations
@@ -131,6 +132,21 @@ def test_a_service_operating_needs_no_reason_and_keeps_none(
     ).status_code == 303
     (report,) = _reports(session, funded)
     assert (report.operating, report.stop_reason, report.users) == (Operating.YES, None, None)
+
+
+def test_users_are_bounded_by_what_the_column_holds(client, auth, session, monkeypatch, funded):
+    _sign_in_at(auth, monkeypatch, funded.applicant, OPENS)
+    url = f"/applications/{funded.application.id}/followups/{FIRST}"
+
+    huge = client.post(url, data={**FILING, "users": "2,000,000,001"})
+
+    assert huge.status_code == 422
+    assert "2,000,000,000以下の値を入力してください。" in huge.text
+    assert 'value="2,000,000,001"' in huge.text and FILING["note"] in huge.text
+    assert _reports(session, funded) == []
+    most = client.post(url, data={**FILING, "users": "２，０００，０００，０００"})
+    assert most.status_code == 303
+    assert _reports(session, funded)[0].users == 2_000_000_000
 
 
 def test_officers_see_what_is_overdue_across_calls_and_per_call(
