@@ -98,6 +98,14 @@ def run(args: list[str], *, env: dict[str, str], cwd: Path, check: bool = True,
     return result
 
 
+def _csv_rows(zipped: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
+    """The rows of a CSV in the ZIP; none when the ZIP has no such file (letters.csv is
+    written only when some record has a letter)."""
+    if name not in zipped.namelist():
+        return []
+    return list(csv.DictReader(io.StringIO(zipped.read(name).decode("utf-8-sig"))))
+
+
 def expect(condition: object, message: str) -> None:
     if not condition:
         raise CheckFailed(message)
@@ -326,18 +334,25 @@ class Install:
         return path, references
 
     def download(self, path: str, *, env: dict[str, str], cwd: Path) -> list[str]:
-        """The auditor downloads the batch's ZIP: every PDF in it matches manifest.csv."""
+        """The auditor downloads the batch's ZIP: every record in it matches manifest.csv, and
+        every letter beside the records (grant decision, final amount) matches letters.csv."""
         archive = self.work / f"batch-{uuid.uuid4().hex[:6]}.zip"
         self.inside("download", path, str(archive), env=env, cwd=cwd)
         with zipfile.ZipFile(archive) as zipped:
-            rows = list(csv.DictReader(io.StringIO(zipped.read("manifest.csv").decode())))
-            pdfs = [n for n in zipped.namelist() if n.endswith(".pdf")]
+            rows = _csv_rows(zipped, "manifest.csv")
+            letters = {row["file"]: row for row in _csv_rows(zipped, "letters.csv")}
+            pdfs = [n for n in zipped.namelist() if n.endswith(".pdf") and n not in letters]
             for name, row in zip(sorted(pdfs), sorted(rows, key=lambda r: r["reference"]),
                                  strict=True):
                 data = zipped.read(name)
                 expect(data.startswith(b"%PDF-") and row["reference"] in name
                        and hashlib.sha256(data).hexdigest() == row["pdf_sha256"],
                        f"{name} does not match the manifest's line {row}")
+            for name, row in letters.items():
+                data = zipped.read(name)
+                expect(data.startswith(b"%PDF-") and row["reference"] in name
+                       and hashlib.sha256(data).hexdigest() == row["pdf_sha256"],
+                       f"{name} does not match its line in letters.csv {row}")
         expect(rows, "the batch holds no record")
         return [row["reference"] for row in rows]
 
