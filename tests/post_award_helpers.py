@@ -60,10 +60,8 @@ def awarded(client: Any, auth: Any, session: Session, make_user: Any,
     return Funded(application, application.created_by, officer)
 
 
-def grant_decision(session: Session, application: Application,
-                   _officer: User | None = None) -> GrantDecision:
-    """The grant decision the award issued (grants.services.grant_decisions); the officer
-    argument is left from when this helper made one, for the tests that still pass it."""
+def grant_decision(session: Session, application: Application) -> GrantDecision:
+    """The grant decision the award issued (grants.services.grant_decisions)."""
     return session.scalar(sa.select(GrantDecision).filter_by(application_id=application.id))
 
 

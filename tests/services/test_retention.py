@@ -235,7 +235,7 @@ def test_a_purge_after_retention_empties_free_text_keeps_proof_and_leaves_a_tomb
     [disposal] = asset.disposals
     assert (disposal.reason, disposal.decision_reason, disposal.computation) == (
         "", "", {"note": ""})
-    grant = grant_decision(session, application, funded.officer)
+    grant = grant_decision(session, application)
     assert grant.conditions and grant.amount_yen > 0
 
     [tombstone] = _events(session, audit.AuditTag.PURGE)
@@ -287,7 +287,7 @@ def test_a_rejected_application_is_kept_to_the_end_of_the_fifth_fiscal_year_afte
 
 def test_a_declined_award_counts_from_the_decline(client, auth, session, make_user):
     funded = awarded(client, auth, session, make_user)
-    grant = grant_decision(session, funded.application, funded.officer)
+    grant = grant_decision(session, funded.application)
     declined_at = dt.datetime(2027, 4, 1, 9, 0, tzinfo=JST)  # FY2027; the award was in FY2026
     grant.answer, grant.answered_at, grant.answered_by_id, grant.decline_reason = (
         GrantAnswer.DECLINED, declined_at, funded.applicant.id, "代表 田中の事情")
